@@ -1,0 +1,47 @@
+# Burgerberaad: `make demo` and `make test` need only python3 and make.
+PYTHON ?= python3
+PORT ?= 5000
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PO := translations/nl/LC_MESSAGES/messages.po
+MO := translations/nl/LC_MESSAGES/messages.mo
+DEMO_DB := instance/demo.db
+DEMO_ENV := BURGERBERAAD_ENV=development BURGERBERAAD_DATABASE_URL=sqlite:///$(CURDIR)/$(DEMO_DB) \
+	BURGERBERAAD_HUEY_PATH=$(CURDIR)/instance/demo-jobs.db BURGERBERAAD_DEV_OUTBOX=true \
+	BURGERBERAAD_JOBS_IN_PROCESS=true BURGERBERAAD_BASE_URL=http://127.0.0.1:$(PORT)
+
+.PHONY: demo test lint install translations clean
+
+install: $(STAMP) $(MO)
+
+# Reinstall only when the dependencies change.
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet -e '.[test,postgres]'
+	touch $(STAMP)
+
+# Compiled catalogues are built here, never committed.
+$(MO): $(PO) $(STAMP)
+	$(BIN)/pybabel compile --statistics -d translations
+
+demo: install
+	rm -f $(DEMO_DB) $(DEMO_DB)-wal $(DEMO_DB)-shm instance/demo-jobs.db*
+	$(DEMO_ENV) $(BIN)/flask --app app db upgrade
+	$(DEMO_ENV) $(BIN)/flask --app app demo
+	@echo "Open http://127.0.0.1:$(PORT)/ and log in with an account printed above."
+	$(DEMO_ENV) $(BIN)/flask --app app run --port $(PORT)
+
+lint: install
+	$(BIN)/ruff check .
+
+test: install lint
+	$(BIN)/python -m pytest tests
+
+# After changing texts: extract them and merge into the Dutch catalogue, then translate.
+translations: install
+	$(BIN)/pybabel extract -F babel.cfg -k _l --no-location -o translations/messages.pot .
+	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-location --width 100
+
+clean:
+	rm -rf $(VENV) $(DEMO_DB)* instance/demo-jobs.db*

@@ -1,0 +1,82 @@
+"""Burgerberaad: run a deliberative citizens' assembly, from invitation to agreement."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+from flask_wtf import CSRFProtect
+from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.wrappers import Response
+
+from .config import is_production, load
+from .db import ROOT_DIR
+
+csrf = CSRFProtect()
+
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+    "form-action 'self'; frame-ancestors 'none'; base-uri 'self'"
+)
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Build the application; ``config`` overrides defaults and environment variables."""
+    app = Flask(
+        __name__,
+        instance_path=str(ROOT_DIR / "instance"),
+        template_folder=str(ROOT_DIR / "templates"),
+        static_folder=str(ROOT_DIR / "static"),
+    )
+    load(app, config)
+
+    if app.config["TRUSTED_PROXIES"]:
+        n = int(app.config["TRUSTED_PROXIES"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
+
+    from . import auth, cli, db, errors, i18n, jobs
+    from .audit import views as audit_views
+    from .dashboard import views as dashboard_views
+    from .labels import ROLE_LABELS
+    from .mail import views as mail_views
+    from .public import views as public_views
+
+    db.init_app(app)
+    jobs.init_app(app)
+    csrf.init_app(app)
+    i18n.init_app(app)
+    auth.init_app(app)
+    errors.init_app(app)
+    cli.init_app(app)
+    app.register_blueprint(public_views.bp)
+    app.register_blueprint(dashboard_views.bp)
+    app.register_blueprint(audit_views.bp)
+    app.register_blueprint(mail_views.bp)
+
+    @app.context_processor
+    def template_globals() -> dict[str, Any]:
+        from flask_babel import get_locale
+
+        from .auth.forms import LogoutForm
+
+        return {
+            "current_locale": str(get_locale()),
+            "language_names": i18n.LANGUAGE_NAMES,
+            "role_labels": ROLE_LABELS,
+            "logout_form": LogoutForm(),
+            "dev_outbox": app.config.get("DEV_OUTBOX"),
+        }
+
+    production = is_production(app)
+
+    @app.after_request
+    def security_headers(response: Response) -> Response:
+        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        if production:
+            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+        return response
+
+    return app

@@ -1,0 +1,186 @@
+"""Staff accounts: passwords, login with a rate limit, password reset by e-mailed link."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+from flask import current_app, render_template, url_for
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from sqlalchemy import delete, func
+from sqlmodel import Session, select
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from .. import audit
+from ..mail import queue_mail
+from ..models import LoginAttempt, PasswordResetToken, Role, User
+from ..timeutil import as_utc, utcnow
+
+MIN_PASSWORD_LENGTH = 10
+
+
+class AuthError(Exception):
+    """Base class for the errors views turn into messages."""
+
+
+class InvalidCredentials(AuthError):
+    pass
+
+
+class TooManyAttempts(AuthError):
+    pass
+
+
+class InvalidResetToken(AuthError):
+    pass
+
+
+class WeakPassword(AuthError):
+    pass
+
+
+class DuplicateEmail(AuthError):
+    pass
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def hash_password(password: str) -> str:
+    return generate_password_hash(password, method=current_app.config["PASSWORD_HASH_METHOD"])
+
+
+def _check_strength(password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise WeakPassword(MIN_PASSWORD_LENGTH)
+
+
+def create_user(
+    session: Session,
+    email: str,
+    password: str,
+    role: Role,
+    *,
+    name: str = "",
+    actor: User | str | None = None,
+) -> User:
+    email = normalise_email(email)
+    _check_strength(password)
+    if session.exec(select(User).where(User.email == email)).first() is not None:
+        raise DuplicateEmail(email)
+    user = User(email=email, name=name, password_hash=hash_password(password), role=role.value)
+    session.add(user)
+    session.flush()
+    audit.record(session, actor, "user.create", user, {"email": email, "role": role.value})
+    return user
+
+
+def get_user_by_email(session: Session, email: str) -> User | None:
+    return session.exec(select(User).where(User.email == normalise_email(email))).first()
+
+
+def _recent_failures(session: Session, column: object, value: str) -> int:
+    window = timedelta(minutes=int(current_app.config["LOGIN_FAILURE_WINDOW_MINUTES"]))
+    query = select(func.count()).where(column == value, LoginAttempt.created_at > utcnow() - window)  # type: ignore[operator]
+    return int(session.exec(query).one())
+
+
+def authenticate(session: Session, email: str, password: str, ip: str) -> User:
+    """Return the user, or raise. A failure is recorded in ``session``: commit it too."""
+    email = normalise_email(email)
+    config = current_app.config
+    if (
+        _recent_failures(session, LoginAttempt.email, email)
+        >= config["LOGIN_MAX_FAILURES_PER_ACCOUNT"]
+        or _recent_failures(session, LoginAttempt.ip, ip) >= config["LOGIN_MAX_FAILURES_PER_IP"]
+    ):
+        raise TooManyAttempts()
+
+    user = get_user_by_email(session, email)
+    if user is None:
+        # Spend the same time as a real check, so timing does not reveal which accounts exist.
+        check_password_hash(_dummy_hash(), password)
+        ok = False
+    else:
+        ok = user.active and check_password_hash(user.password_hash, password)
+    if not ok or user is None:
+        session.add(LoginAttempt(email=email, ip=ip[:64]))
+        raise InvalidCredentials()
+
+    session.execute(delete(LoginAttempt).where(LoginAttempt.email == email))  # type: ignore[arg-type]
+    user.last_login_at = utcnow()
+    session.add(user)
+    return user
+
+
+_dummy_hashes: dict[str, str] = {}
+
+
+def _dummy_hash() -> str:
+    method = current_app.config["PASSWORD_HASH_METHOD"]
+    if method not in _dummy_hashes:
+        _dummy_hashes[method] = generate_password_hash(secrets.token_hex(8), method=method)
+    return _dummy_hashes[method]
+
+
+def _token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def request_password_reset(session: Session, email: str, locale: str) -> None:
+    """Mail a one-time link when the account exists; silent otherwise (no account probing)."""
+    user = get_user_by_email(session, email)
+    if user is None or not user.active:
+        return
+    token = secrets.token_urlsafe(32)
+    hours = int(current_app.config["PASSWORD_RESET_HOURS"])
+    session.add(
+        PasswordResetToken(
+            user_id=user.id,  # type: ignore[arg-type]
+            token_hash=_token_digest(token),
+            expires_at=utcnow() + timedelta(hours=hours),
+        )
+    )
+    link = current_app.config["BASE_URL"] + url_for("auth.reset_password", token=token)
+    with force_locale(locale):
+        subject = _("Reset your password")
+        body = render_template("mail/password_reset.txt", user=user, link=link, hours=hours)
+    queue_mail(session, user.email, subject, body)
+    audit.record(session, "anonymous", "user.password_reset_requested", user)
+
+
+def user_for_reset_token(session: Session, token: str) -> tuple[User, PasswordResetToken]:
+    row = session.exec(
+        select(PasswordResetToken).where(PasswordResetToken.token_hash == _token_digest(token))
+    ).first()
+    if row is None or row.used_at is not None or as_utc(row.expires_at) < utcnow():
+        raise InvalidResetToken()
+    user = session.get(User, row.user_id)
+    if user is None or not user.active:
+        raise InvalidResetToken()
+    return user, row
+
+
+def reset_password(session: Session, token: str, new_password: str) -> User:
+    user, row = user_for_reset_token(session, token)
+    _check_strength(new_password)
+    now = utcnow()
+    user.password_hash = hash_password(new_password)
+    session.add(user)
+    # One link works once, and a reset also voids any other links still in mailboxes.
+    for other in session.exec(
+        select(PasswordResetToken).where(
+            PasswordResetToken.user_id == user.id,
+            PasswordResetToken.used_at.is_(None),  # type: ignore[union-attr]
+        )
+    ):
+        other.used_at = now
+        session.add(other)
+    row.used_at = now
+    session.add(row)
+    session.execute(delete(LoginAttempt).where(LoginAttempt.email == user.email))  # type: ignore[arg-type]
+    audit.record(session, user, "user.password_reset", user)
+    return user

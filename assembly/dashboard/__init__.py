@@ -1,0 +1,1 @@
+"""The organisers' area: assemblies and their settings."""

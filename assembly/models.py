@@ -1,0 +1,156 @@
+"""SQLModel tables. Every schema change needs a migration in ``migrations/versions``."""
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import Column, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from .timeutil import utcnow
+
+
+class Stage(StrEnum):
+    """The journey of one assembly, in order."""
+
+    SETUP = "setup"
+    RECRUITMENT = "recruitment"
+    DRAW = "draw"
+    SESSIONS = "sessions"
+    VOTING = "voting"
+    AGREEMENT = "agreement"
+
+
+STAGE_ORDER: list[Stage] = list(Stage)
+
+
+class Role(StrEnum):
+    ADMIN = "admin"
+    ORGANISER = "organiser"
+    OBSERVER = "observer"
+
+
+class Assembly(SQLModel, table=True):
+    __tablename__ = "assembly"
+
+    id: int | None = Field(default=None, primary_key=True)
+    slug: str = Field(max_length=80, unique=True, index=True)
+    name: str = Field(max_length=200)
+    region: str = Field(default="", max_length=200)
+    commissioning_bodies: str = Field(default="", max_length=500)
+    description: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    panel_size: int = Field(default=100)
+    reserves: int = Field(default=20)
+    stage: str = Field(default=Stage.SETUP.value, max_length=20)
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class Milestone(SQLModel, table=True):
+    """When a stage is planned, as the public reads it ("voorjaar 2025", "12 april")."""
+
+    __tablename__ = "milestone"
+    __table_args__ = (UniqueConstraint("assembly_id", "stage"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    assembly_id: int = Field(foreign_key="assembly.id", index=True)
+    stage: str = Field(max_length=20)
+    period: str = Field(default="", max_length=200)
+
+
+class User(SQLModel, table=True):
+    """A staff account: admin, organiser or observer."""
+
+    __tablename__ = "staff_user"
+
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(max_length=254, unique=True, index=True)
+    name: str = Field(default="", max_length=200)
+    password_hash: str = Field(max_length=255)
+    role: str = Field(max_length=20)
+    active: bool = Field(default=True)
+    created_at: datetime = Field(default_factory=utcnow)
+    last_login_at: datetime | None = None
+
+    # The Flask-Login protocol, with an id that says which kind of principal this is.
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    @property
+    def is_anonymous(self) -> bool:
+        return False
+
+    def get_id(self) -> str:
+        return f"staff:{self.id}"
+
+
+class Membership(SQLModel, table=True):
+    """Which assemblies an organiser or observer works on (admins see all)."""
+
+    __tablename__ = "membership"
+
+    user_id: int = Field(foreign_key="staff_user.id", primary_key=True)
+    assembly_id: int = Field(foreign_key="assembly.id", primary_key=True, index=True)
+
+
+class LoginAttempt(SQLModel, table=True):
+    """Failed logins, kept in the database so the limit holds across worker processes."""
+
+    __tablename__ = "login_attempt"
+
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(max_length=254, index=True)
+    ip: str = Field(max_length=64, index=True)
+    created_at: datetime = Field(default_factory=utcnow, index=True)
+
+
+class PasswordResetToken(SQLModel, table=True):
+    __tablename__ = "password_reset_token"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="staff_user.id", index=True)
+    # Only a hash: a copy of the database must not let anyone reset a password.
+    token_hash: str = Field(max_length=64, unique=True)
+    created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime
+    used_at: datetime | None = None
+
+
+class AuditEntry(SQLModel, table=True):
+    """One line of the append-only, hash-chained audit log."""
+
+    __tablename__ = "audit_entry"
+
+    id: int | None = Field(default=None, primary_key=True)
+    created_at: datetime = Field(default_factory=utcnow)
+    assembly_id: int | None = Field(default=None, foreign_key="assembly.id", index=True)
+    actor: str = Field(max_length=300)
+    action: str = Field(max_length=100)
+    object_type: str = Field(default="", max_length=100)
+    object_id: str = Field(default="", max_length=100)
+    payload: str = Field(default="{}", sa_column=Column(Text, nullable=False, default="{}"))
+    prev_hash: str = Field(max_length=64)
+    hash: str = Field(max_length=64, unique=True)
+
+
+class OutboxMessage(SQLModel, table=True):
+    """An e-mail, written with the change that causes it and sent later by the worker."""
+
+    __tablename__ = "outbox_message"
+
+    id: int | None = Field(default=None, primary_key=True)
+    created_at: datetime = Field(default_factory=utcnow, index=True)
+    assembly_id: int | None = Field(default=None, foreign_key="assembly.id", index=True)
+    to_address: str = Field(max_length=254)
+    subject: str = Field(max_length=300)
+    body: str = Field(sa_column=Column(Text, nullable=False))
+    html_body: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    status: str = Field(default="pending", max_length=20, index=True)
+    attempts: int = Field(default=0)
+    next_attempt_at: datetime = Field(default_factory=utcnow)
+    last_error: str = Field(default="", max_length=1000)
+    sent_at: datetime | None = None

@@ -1,0 +1,1 @@
+"""What everyone can read: the assembly pages and the health check."""
