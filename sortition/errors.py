@@ -48,7 +48,7 @@ class SortitionError(Exception):
 
     def located(
         self, *, file: str | None = None, row: int | None = None, column: str | None = None
-    ) -> "SortitionError":
+    ) -> SortitionError:
         """Return a copy of this error with its location filled in where it was empty."""
         return type(self)(
             self.code,

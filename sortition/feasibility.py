@@ -2,13 +2,238 @@
 
 from __future__ import annotations
 
+import numpy as np
+from scipy.optimize import Bounds, LinearConstraint, milp
+from scipy.sparse import csr_array, hstack, identity, vstack
+
+from .groups import Groups, build_groups
 from .model import Instance
-from .result import Diagnosis
+from .panels import PanelSpace
+from .result import Conflict, Diagnosis, Relaxation
 
 
-def check(instance: Instance, *, time_limit: float | None = None) -> Diagnosis:
+def check(instance: Instance, *, groups: Groups | None = None) -> Diagnosis:
     """Whether any panel meets every quota; if not, why, and the smallest relaxation.
 
-    Also lists the people whom the quotas force into every panel or out of all.
+    Parameters
+    ----------
+    instance : the pool, the quotas and the panel size.
+    groups : the pool's groups, when the caller has them already.
+
+    Returns
+    -------
+    Diagnosis
+        ``feasible``; for an infeasible instance the ``conflicts`` an organiser can
+        act on and ``relaxations``: the quota changes with the fewest seats moved in
+        total (within ``min_flex``/``max_flex`` where the quotas give them, else within
+        0 and the panel size) after which a panel exists. For a feasible instance, the
+        people whom the quotas force into every panel or out of every panel.
     """
-    raise NotImplementedError
+    groups = build_groups(instance) if groups is None else groups
+    space = PanelSpace(instance, groups)
+    probe = space.best(np.zeros(groups.n_groups), relaxation_first=False)
+    if probe.counts is not None:
+        forced_out, forced_in = forced_groups(space)
+        return Diagnosis(
+            feasible=True,
+            forced_in=_people_of(groups, forced_in),
+            forced_out=_people_of(groups, forced_out),
+        )
+    conflicts = _simple_conflicts(instance, groups)
+    relaxations = smallest_relaxation(instance, groups)
+    if not conflicts and relaxations:
+        # No single quota is impossible on its own: the ones that must move conflict.
+        involved = tuple((r.category, r.value, r.bound) for r in relaxations)
+        conflicts.append(
+            Conflict(
+                "quota_combination",
+                "these quotas cannot all be met together: "
+                + ", ".join(f"{c} {v} ({b})" for c, v, b in involved),
+                involved,
+            )
+        )
+    return Diagnosis(
+        feasible=False,
+        conflicts=tuple(conflicts),
+        relaxations=tuple(relaxations),
+    )
+
+
+def _people_of(groups: Groups, selected_groups: np.ndarray) -> tuple[int, ...]:
+    return tuple(sorted(p for g in selected_groups for p in groups.group_members[int(g)]))
+
+
+def forced_groups(space: PanelSpace) -> tuple[np.ndarray, np.ndarray]:
+    """Groups that no panel includes, and groups every panel includes in full.
+
+    One integer programme per round: maximise the number of candidates a panel takes
+    (or minimise, for "forced in"); every round either clears some candidates or proves
+    the rest forced.
+    """
+    groups = space.groups
+    full = groups.weight
+    out_candidates = np.ones(groups.n_groups, dtype=bool)
+    # Only a group that can be taken whole (one household per member) can be forced in.
+    in_candidates = full == space.col_upper
+    while out_candidates.any():
+        solution = space.best(out_candidates.astype(float), relaxation_first=False)
+        assert solution.counts is not None
+        taken = out_candidates & (solution.counts > 0)
+        in_candidates &= solution.counts == full
+        if not taken.any():
+            break
+        out_candidates &= ~taken
+    while in_candidates.any():
+        solution = space.best(-in_candidates.astype(float) / full, relaxation_first=False)
+        assert solution.counts is not None
+        short = in_candidates & (solution.counts < full)
+        if not short.any():
+            break
+        in_candidates &= ~short
+    return np.flatnonzero(out_candidates), np.flatnonzero(in_candidates)
+
+
+def _simple_conflicts(instance: Instance, groups: Groups) -> list[Conflict]:
+    """Reasons an organiser sees at a glance: sums of one category, shortages."""
+    quotas = instance.quotas
+    k = instance.panel_size
+    conflicts: list[Conflict] = []
+    n_households = len(np.unique(groups.person_household))
+    if n_households < k:
+        conflicts.append(
+            Conflict(
+                "too_few_households",
+                f"the pool has only {n_households} households for a panel of {k}",
+                params={"households": n_households, "panel_size": k},
+            )
+        )
+    for c, category in enumerate(quotas.categories):
+        rows = quotas.row_index[c]
+        low = int(quotas.lower[list(rows)].sum())
+        high = int(quotas.upper[list(rows)].sum())
+        if low > k:
+            conflicts.append(
+                Conflict(
+                    "category_min_sum_above_panel",
+                    f"{category}: the minimums add up to {low}, more than the panel size {k}",
+                    tuple((category, v, "min") for v in quotas.values[c]),
+                    {"category": category, "sum": low, "panel_size": k},
+                )
+            )
+        if high < k:
+            conflicts.append(
+                Conflict(
+                    "category_max_sum_below_panel",
+                    f"{category}: the maximums add up to {high}, less than the panel size {k}",
+                    tuple((category, v, "max") for v in quotas.values[c]),
+                    {"category": category, "sum": high, "panel_size": k},
+                )
+            )
+        for v, value in enumerate(quotas.values[c]):
+            row = rows[v]
+            has_value = instance.pool.features[:, c] == v
+            available = len(np.unique(groups.person_household[has_value]))
+            if quotas.lower[row] > available:
+                conflicts.append(
+                    Conflict(
+                        "too_few_people",
+                        f"{category} {value}: min {quotas.lower[row]} but only {available} "
+                        "people (in different households) in the pool have this value",
+                        ((category, value, "min"),),
+                        {
+                            "category": category,
+                            "value": value,
+                            "min": int(quotas.lower[row]),
+                            "available": available,
+                        },
+                    )
+                )
+    return conflicts
+
+
+def smallest_relaxation(instance: Instance, groups: Groups) -> list[Relaxation]:
+    """The quota changes moving the fewest seats in total that make a panel possible.
+
+    An integer programme over the group counts with a slack below every min and above
+    every max, minimising the total slack. Slacks stay within ``min_flex``/``max_flex``
+    when the quotas give them; if that is not enough they may go to 0 and the panel
+    size. Returns an empty list when even that does not help (too few households).
+    """
+    quotas = instance.quotas
+    for use_flex in (True, False):
+        relaxations = _relax(instance, groups, use_flex=use_flex)
+        if relaxations is not None:
+            return relaxations
+        if not any(q.min_flex is not None or q.max_flex is not None for q in quotas.quotas):
+            break
+    return []
+
+
+def _relax(instance: Instance, groups: Groups, *, use_flex: bool) -> list[Relaxation] | None:
+    quotas = instance.quotas
+    k = instance.panel_size
+    space = PanelSpace(instance, groups)
+    n_groups = groups.n_groups
+    n_rows = quotas.n_rows
+    ordered = quotas.ordered
+    below = np.array(
+        [
+            q.min - (q.min_flex if use_flex and q.min_flex is not None else 0)
+            for q in ordered
+        ],
+        dtype=float,
+    )
+    above = np.array(
+        [
+            (q.max_flex if use_flex and q.max_flex is not None else k) - q.max
+            for q in ordered
+        ],
+        dtype=float,
+    )
+    below = np.clip(below, 0, None)
+    above = np.clip(above, 0, None)
+    # Rows of the panel space: [size, quota rows..., shared classes...]. Quota rows get
+    # "+ slack_below - slack_above" so that lower - below <= count <= upper + above.
+    matrix = space.matrix
+    quota_part = matrix[1 : 1 + n_rows]
+    eye = identity(n_rows, format="csr")
+    quota_rows = hstack([quota_part, eye, -eye]).tocsr()
+    zeros = csr_array((1, 2 * n_rows))
+    size_row = hstack([matrix[:1], zeros]).tocsr()
+    other = matrix[1 + n_rows :]
+    parts = [size_row, quota_rows]
+    if other.shape[0]:
+        parts.append(hstack([other, csr_array((other.shape[0], 2 * n_rows))]).tocsr())
+    full = vstack(parts).tocsr()
+    lower = np.concatenate([[k], quotas.lower, space.row_lower[1 + n_rows :]])
+    upper = np.concatenate([[k], quotas.upper, space.row_upper[1 + n_rows :]])
+    cost = np.concatenate([np.zeros(n_groups), np.ones(2 * n_rows)])
+    result = milp(
+        cost,
+        constraints=LinearConstraint(full, lower, upper),
+        integrality=np.ones(n_groups + 2 * n_rows),
+        bounds=Bounds(
+            np.zeros(n_groups + 2 * n_rows),
+            np.concatenate([space.col_upper, below, above]),
+        ),
+    )
+    if result.x is None:
+        return None
+    slack = np.rint(result.x[n_groups:]).astype(np.int64)
+    relaxations = []
+    for r, quota in enumerate(ordered):
+        if slack[r] > 0:
+            relaxations.append(
+                Relaxation(quota.category, quota.value, "min", quota.min, quota.min - int(slack[r]))
+            )
+        if slack[n_rows + r] > 0:
+            relaxations.append(
+                Relaxation(
+                    quota.category,
+                    quota.value,
+                    "max",
+                    quota.max,
+                    quota.max + int(slack[n_rows + r]),
+                )
+            )
+    return relaxations

@@ -162,7 +162,7 @@ class Distribution:
         return self.groups.person_probabilities(self.expected_counts)
 
     @classmethod
-    def canonical(cls, groups: Groups, counts: np.ndarray, weights: np.ndarray) -> "Distribution":
+    def canonical(cls, groups: Groups, counts: np.ndarray, weights: np.ndarray) -> Distribution:
         """Merge equal panels, drop zero weights, normalise and sort canonically."""
         counts = np.asarray(counts, dtype=np.int64).reshape(-1, groups.n_groups)
         weights = np.clip(np.asarray(weights, dtype=np.float64), 0.0, None)

@@ -153,7 +153,7 @@ class Quotas:
             allowed=list(self.values[category]),
         )
 
-    def with_bounds(self, lower: Sequence[int], upper: Sequence[int]) -> "Quotas":
+    def with_bounds(self, lower: Sequence[int], upper: Sequence[int]) -> Quotas:
         """A copy with new min/max per row (flex limits kept)."""
         return Quotas(
             tuple(
@@ -196,7 +196,7 @@ class Pool:
         *,
         household_keys: Sequence[str] | None = None,
         first_row: int = 2,
-    ) -> "Pool":
+    ) -> Pool:
         """Build a pool from one mapping ``category -> value`` per person.
 
         Category names and values match case- and whitespace-insensitively. Errors name
@@ -216,7 +216,7 @@ class Pool:
                 raise InputError("empty_id", "the id is empty", row=first_row + offset)
             seen[person_id] = first_row + offset
         lookups = []
-        for c, values in enumerate(quotas.values):
+        for values in quotas.values:
             lookups.append({normalize(v): j for j, v in enumerate(values)})
         features = np.zeros((len(rows), len(quotas.categories)), dtype=np.int64)
         for offset, row in enumerate(rows):
@@ -270,7 +270,8 @@ class Instance:
         if self.panel_size > self.pool.size:
             raise InputError(
                 "panel_larger_than_pool",
-                f"the panel size {self.panel_size} is larger than the pool ({self.pool.size} people)",
+                f"the panel size {self.panel_size} is larger than the pool "
+                f"({self.pool.size} people)",
                 panel_size=self.panel_size,
                 pool_size=self.pool.size,
             )

@@ -5,8 +5,14 @@ from __future__ import annotations
 import numpy as np
 
 from .draw import DrawResult, draw_from_description
-from .groups import Distribution
+from .errors import InfeasibleError, InputError
+from .feasibility import check
+from .groups import Distribution, build_groups
+from .legacy import legacy
+from .leximin import leximin
 from .model import Instance
+from .nash import nash
+from .panels import PanelSpace
 from .result import ALGORITHMS, ProgressCallback, SelectionResult
 
 
@@ -38,7 +44,47 @@ def find_distribution(
     ------
     InfeasibleError : no panel meets the quotas; ``params["diagnosis"]`` says why.
     """
-    raise NotImplementedError
+    if algorithm not in ALGORITHMS:
+        raise InputError(
+            "unknown_algorithm",
+            f"unknown algorithm {algorithm!r}; choose one of {', '.join(ALGORITHMS)}",
+            algorithm=algorithm,
+        )
+    # A fixed default keeps the distribution a function of the inputs alone.
+    generator = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(
+        0 if rng is None else rng
+    )
+    groups = build_groups(instance)
+    space = PanelSpace(instance, groups)
+    if space.best(np.zeros(groups.n_groups), relaxation_first=False).counts is None:
+        diagnosis = check(instance, groups=groups)
+        raise InfeasibleError(
+            "infeasible",
+            "no panel meets all quotas"
+            + (": " + "; ".join(str(r) for r in diagnosis.relaxations)
+               if diagnosis.relaxations else ""),
+            diagnosis=diagnosis,
+        )
+    if algorithm == "legacy":
+        return legacy(
+            instance, groups, runs=legacy_runs, rng=generator, progress=progress,
+            time_limit=time_limit,
+        )
+    if algorithm == "nash":
+        # Frank-Wolfe converges slowly; a relative gap of 1e-4 is plenty for comparison.
+        return nash(
+            space, tolerance=max(tolerance, 1e-4), time_limit=time_limit, progress=progress,
+            rng=generator,
+        )
+    return leximin(
+        space,
+        tolerance=tolerance,
+        time_limit=time_limit,
+        progress=progress,
+        rng=generator,
+        stages=1 if algorithm == "maximin" else None,
+        algorithm=algorithm,
+    )
 
 
 def draw(

@@ -1,0 +1,5 @@
+"""``python -m sortition``: see :mod:`sortition.cli`."""
+
+from .cli import main
+
+raise SystemExit(main())

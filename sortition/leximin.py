@@ -1,0 +1,278 @@
+"""LEXIMIN (and MAXIMIN) by column generation over groups of interchangeable people.
+
+LEXIMIN maximises the smallest selection probability, then the second smallest, and so
+on [1]_. People of one group (``sortition.groups``) get the same probability in the
+unique LEXIMIN solution, so we work with the expected number ``E[x_g]`` selected per
+group and ``p_g = E[x_g] / weight_g``.
+
+Each stage solves the restricted master LP over the panels found so far::
+
+    maximise z  s.t.  sum_j lambda_j x_jg / w_g >= z      (groups not fixed yet)
+                      sum_j lambda_j x_jg / w_g >= pi_g   (groups fixed earlier)
+                      sum_j lambda_j = 1,  lambda >= 0
+
+and prices with its duals ``y``: the panel maximising ``sum_g y_g x_g / w_g`` either
+improves the master (it is added) or proves, by weak duality, that
+``z* <= max_x sum_g y_g x_g / w_g - sum_{g fixed} pi_g y_g``. When that bound is within
+the tolerance of ``z`` the stage is done, and the groups with a positive dual are tight
+in every optimum (complementary slackness): they are fixed at ``z``. The first stage is
+MAXIMIN.
+
+References
+----------
+.. [1] B. Flanigan, P. Gölz, A. Gupta, B. Hennig, A. D. Procaccia, "Fair algorithms for
+   selecting citizens' assemblies", Nature 596, 548–552 (2021).
+"""
+
+from __future__ import annotations
+
+import time
+
+import highspy
+import numpy as np
+
+from .errors import SolverError
+from .groups import Distribution, Groups
+from .panels import PanelSpace, _new_highs
+from .result import ProgressCallback, SelectionResult
+
+_DUAL_TOLERANCE = 1e-9
+
+
+class _Master:
+    """The restricted master LP, kept in one HiGHS model and re-solved warm."""
+
+    def __init__(self, groups: Groups) -> None:
+        self.groups = groups
+        self.n_groups = groups.n_groups
+        self.weight = groups.weight.astype(float)
+        self.columns: list[np.ndarray] = []
+        self.known: set[bytes] = set()
+        self.fixed = np.zeros(self.n_groups, dtype=bool)
+        self.floor = np.zeros(self.n_groups)
+        solver = _new_highs()
+        # Adding a column keeps the basis primal feasible: primal simplex restarts from
+        # it in a few iterations, where presolve would throw the basis away each time.
+        solver.setOptionValue("presolve", "off")
+        solver.setOptionValue("simplex_strategy", 1)
+        inf = highspy.kHighsInf
+        # Column 0 is z; rows 0..G-1 the groups, row G the convexity constraint.
+        solver.addVar(0.0, 1.0)
+        solver.changeColCost(0, -1.0)
+        for _ in range(self.n_groups):
+            solver.addRow(0.0, inf, 1, np.array([0], dtype=np.int32), np.array([-1.0]))
+        solver.addRow(1.0, 1.0, 0, np.array([], dtype=np.int32), np.array([]))
+        self.solver = solver
+
+    def add(self, counts: np.ndarray) -> bool:
+        key = counts.astype(np.int64).tobytes()
+        if key in self.known:
+            return False
+        self.known.add(key)
+        self.columns.append(counts.astype(np.int64))
+        rows = np.flatnonzero(counts).astype(np.int32)
+        values = counts[rows] / self.weight[rows]
+        self.solver.addCol(
+            0.0,
+            0.0,
+            highspy.kHighsInf,
+            len(rows) + 1,
+            np.append(rows, np.int32(self.n_groups)),
+            np.append(values, 1.0),
+        )
+        return True
+
+    def fix(self, groups: np.ndarray, value: float) -> None:
+        for g in groups:
+            self.solver.changeCoeff(int(g), 0, 0.0)
+            self.solver.changeRowBounds(int(g), float(value), highspy.kHighsInf)
+        self.fixed[groups] = True
+        self.floor[groups] = value
+
+    def solve(self) -> tuple[float, np.ndarray, np.ndarray]:
+        """Solve; return z, the duals y (>= 0) of the group rows and the weights lambda."""
+        self.solver.run()
+        status = self.solver.getModelStatus()
+        if status != highspy.HighsModelStatus.kOptimal:
+            raise SolverError(
+                "solver_failed",
+                "the master LP stopped with status " + self.solver.modelStatusToString(status),
+                status=self.solver.modelStatusToString(status),
+            )
+        solution = self.solver.getSolution()
+        z = float(solution.col_value[0])
+        duals = np.array(solution.row_dual[: self.n_groups])
+        # HiGHS reports duals of a minimisation; active lower bounds have duals >= 0.
+        y = np.clip(duals, 0.0, None)
+        free = ~self.fixed
+        total = y[free].sum()
+        if total > 0:
+            y = y / total
+        weights = np.clip(np.array(solution.col_value[1:]), 0.0, None)
+        return z, y, weights
+
+
+def covering_panels(
+    space: PanelSpace, rng: np.random.Generator
+) -> tuple[list[np.ndarray], np.ndarray]:
+    """Panels that together include every group that any panel can include.
+
+    Until every group is in some panel of the master the smallest probability is 0 and
+    the duals point at one uncovered group at a time; covering first avoids hundreds of
+    such iterations. Returns the panels and the groups no panel can include (forced out).
+    """
+    n_groups = space.groups.n_groups
+    weight = space.groups.weight.astype(float)
+    covered = np.zeros(n_groups, dtype=bool)
+    panels: list[np.ndarray] = []
+    while not covered.all():
+        # Uncovered groups weigh 1; a little noise spreads the panels over the rest.
+        objective = np.where(covered, 0.0, 1.0) + 1e-3 * rng.random(n_groups) / weight
+        solution = space.best(objective)
+        if solution.counts is None:
+            break
+        new = (solution.counts > 0) & ~covered
+        if not new.any():
+            break
+        covered |= solution.counts > 0
+        panels.append(solution.counts)
+    return panels, np.flatnonzero(~covered)
+
+
+def _stage(
+    master: _Master,
+    space: PanelSpace,
+    *,
+    tolerance: float,
+    smoothing: tuple[float, ...],
+    deadline: float | None,
+) -> tuple[float, np.ndarray, float, int, bool]:
+    """Solve one stage to ``tolerance``; return z, the proving dual, the bound, iterations.
+
+    Stabilised column generation (Wentges smoothing): we price at a mix of the best dual
+    found so far (the *centre*, the one with the lowest bound) and the master's current
+    dual. The master's vertex duals alone jump between a few small groups and the bound
+    stalls far above z; the centre starts at the dual proportional to group size, whose
+    bound is the mean probability of the free groups.
+    """
+    people = master.weight
+    free = ~master.fixed
+    floor = master.floor
+
+    def bound_at(y: np.ndarray) -> tuple[float, np.ndarray]:
+        solution = space.best(y / people)
+        if solution.counts is None:
+            raise SolverError("no_panel", "no panel meets the quotas")
+        return solution.bound - float(floor[master.fixed] @ y[master.fixed]), solution.counts
+
+    centre = np.where(free, people, 0.0)
+    centre /= centre.sum()
+    best, counts = bound_at(centre)
+    master.add(counts)
+    z, y_master, _ = master.solve()
+    iterations = 1
+    while best - z > tolerance:
+        if deadline is not None and time.perf_counter() > deadline:
+            return z, centre, best, iterations, False
+        # Several duals between the centre and the master's dual each give a panel; one
+        # master solve then takes them all (master solves dominate the time otherwise).
+        fixed_master = float(floor[master.fixed] @ y_master[master.fixed])
+        added = False
+        for mix in smoothing:
+            iterations += 1
+            y_mixed = mix * centre + (1.0 - mix) * y_master
+            upper, counts = bound_at(y_mixed)
+            if upper < best:
+                best, centre = upper, y_mixed
+            gain = float((y_master / people) @ counts) - fixed_master - z
+            if gain > 1e-12 and master.add(counts):
+                added = True
+        if not added:
+            # Every mixed dual mispriced: the master's own dual either gives an
+            # improving panel or proves z optimal.
+            iterations += 1
+            upper, counts = bound_at(y_master)
+            if upper < best:
+                best, centre = upper, y_master
+            if not master.add(counts):
+                best = min(best, z)
+                break
+        z, y_master, _ = master.solve()
+    return z, centre, best, iterations, True
+
+
+def leximin(
+    space: PanelSpace,
+    *,
+    tolerance: float = 1e-6,
+    time_limit: float | None = None,
+    progress: ProgressCallback | None = None,
+    rng: np.random.Generator,
+    stages: int | None = None,
+    algorithm: str = "leximin",
+    smoothing: tuple[float, ...] = (0.9, 0.6, 0.3),
+) -> SelectionResult:
+    """LEXIMIN over ``space`` (``stages=1`` gives MAXIMIN); see the module docstring."""
+    start = time.perf_counter()
+    deadline = None if time_limit is None else start + time_limit
+    groups = space.groups
+    master = _Master(groups)
+    panels, forced_out = covering_panels(space, rng)
+    for panel in panels:
+        master.add(panel)
+    if not master.columns:
+        raise SolverError("no_panel", "no panel meets the quotas")
+    if len(forced_out):
+        master.fix(forced_out, 0.0)
+    people = master.weight
+    total_people = people.sum()
+    bound: float | None = None
+    status, message = 0, f"{algorithm.upper()} solved to tolerance"
+    stage = 0
+    iterations = 0
+    # Fixing a group whose proving dual is y_g costs it at most gap / y_g of probability
+    # (approximate complementary slackness), so stages are solved tighter than the
+    # tolerance and only groups with a clearly positive dual are fixed.
+    stage_tolerance = tolerance * 1e-2
+    while not master.fixed.all():
+        stage += 1
+        z, centre, upper, used, finished = _stage(
+            master, space, tolerance=stage_tolerance, smoothing=smoothing, deadline=deadline
+        )
+        iterations += used
+        if stage == 1:
+            bound = upper
+        if not finished:
+            status, message = 1, "time limit reached; returning the best distribution so far"
+            break
+        free = ~master.fixed
+        threshold = max(1e-4, 1e-3 * float(centre[free].max()))
+        tight = np.flatnonzero(free & (centre >= threshold))
+        if len(tight) == 0:
+            tight = np.array([int(np.flatnonzero(free)[np.argmax(centre[free])])])
+        master.fix(tight, z)
+        if progress is not None:
+            done = people[master.fixed].sum() / total_people
+            progress(
+                float(done),
+                f"stage {stage}: {int(free.sum() - len(tight))} groups left, "
+                f"probability level {z:.4f}",
+            )
+        if stages is not None and stage >= stages:
+            break
+    _, _, weights = master.solve()
+    distribution = Distribution.canonical(groups, np.array(master.columns), weights)
+    return SelectionResult(
+        algorithm=algorithm,
+        status=status,
+        message=message,
+        distribution=distribution,
+        bound=bound,
+        solve_time=time.perf_counter() - start,
+        iterations=iterations,
+        extra={
+            "stages": stage,
+            "columns": len(master.columns),
+            "integer_solves": space.integer_solves,
+        },
+    )
