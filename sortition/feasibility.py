@@ -26,7 +26,8 @@ def check(instance: Instance, *, groups: Groups | None = None) -> Diagnosis:
         ``feasible``; for an infeasible instance the ``conflicts`` an organiser can
         act on and ``relaxations``: the quota changes with the fewest seats moved in
         total (within ``min_flex``/``max_flex`` where the quotas give them, else within
-        0 and the panel size) after which a panel exists. For a feasible instance, the
+        0 and the panel size) after which a panel exists; empty when no change within those
+        limits helps. For a feasible instance, the
         people whom the quotas force into every panel or out of every panel.
     """
     groups = build_groups(instance) if groups is None else groups
@@ -156,17 +157,12 @@ def smallest_relaxation(instance: Instance, groups: Groups) -> list[Relaxation]:
 
     An integer programme over the group counts with a slack below every min and above
     every max, minimising the total slack. Slacks stay within ``min_flex``/``max_flex``
-    when the quotas give them; if that is not enough they may go to 0 and the panel
-    size. Returns an empty list when even that does not help (too few households).
+    where the quotas give them (else within 0 and the panel size): the organiser set
+    those limits, so no change beyond them is suggested. Returns an empty list when no
+    relaxation within the limits helps.
     """
-    quotas = instance.quotas
-    for use_flex in (True, False):
-        relaxations = _relax(instance, groups, use_flex=use_flex)
-        if relaxations is not None:
-            return relaxations
-        if not any(q.min_flex is not None or q.max_flex is not None for q in quotas.quotas):
-            break
-    return []
+    relaxations = _relax(instance, groups, use_flex=True)
+    return [] if relaxations is None else relaxations
 
 
 def _relax(instance: Instance, groups: Groups, *, use_flex: bool) -> list[Relaxation] | None:

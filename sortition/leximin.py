@@ -30,10 +30,12 @@ import time
 
 import highspy
 import numpy as np
+from scipy.optimize import nnls
 
 from .errors import SolverError
 from .groups import Distribution, Groups
 from .panels import PanelSpace, _new_highs
+from .relaxation import relaxed_leximin
 from .result import ProgressCallback, SelectionResult
 
 _DUAL_TOLERANCE = 1e-9
@@ -42,10 +44,12 @@ _DUAL_TOLERANCE = 1e-9
 class _Master:
     """The restricted master LP, kept in one HiGHS model and re-solved warm."""
 
-    def __init__(self, groups: Groups) -> None:
+    def __init__(self, groups: Groups, weight: np.ndarray | None = None) -> None:
         self.groups = groups
         self.n_groups = groups.n_groups
-        self.weight = groups.weight.astype(float)
+        # Row g reads sum_j lambda_j x_jg / weight_g: group sizes give probabilities;
+        # a target vector gives the share of the target reached (decomposition).
+        self.weight = groups.weight.astype(float) if weight is None else weight
         self.columns: list[np.ndarray] = []
         self.known: set[bytes] = set()
         self.fixed = np.zeros(self.n_groups, dtype=bool)
@@ -211,17 +215,136 @@ def leximin(
     stages: int | None = None,
     algorithm: str = "leximin",
     smoothing: tuple[float, ...] = (0.9, 0.6, 0.3),
+    max_iterations: int = 20000,
 ) -> SelectionResult:
-    """LEXIMIN over ``space`` (``stages=1`` gives MAXIMIN); see the module docstring."""
+    """LEXIMIN over ``space`` (``stages=1`` gives MAXIMIN); see the module docstring.
+
+    LEXIMIN first computes the optimum over the LP relaxation (``relaxed_leximin``) and
+    tries to write it as a lottery over integer panels: one column-generation stage
+    instead of one per probability level. When that succeeds (the usual case) the
+    relaxation certifies optimality; otherwise the stage-by-stage method takes over,
+    starting from the panels found.
+    """
     start = time.perf_counter()
     deadline = None if time_limit is None else start + time_limit
     groups = space.groups
-    master = _Master(groups)
     panels, forced_out = covering_panels(space, rng)
-    for panel in panels:
-        master.add(panel)
-    if not master.columns:
+    if not panels:
         raise SolverError("no_panel", "no panel meets the quotas")
+    found: list[np.ndarray] = list(panels)
+    iterations = 0
+    if stages is None:
+        target = relaxed_leximin(space, forced_out=forced_out)
+        if progress is not None:
+            progress(0.05, "relaxed LEXIMIN computed; writing it as a lottery over panels")
+        result = _decompose(
+            space, target, found, tolerance=tolerance, deadline=deadline, progress=progress,
+            max_iterations=max_iterations,
+        )
+        if result is not None:
+            weights, iterations, error, converged = result
+            distribution = Distribution.canonical(groups, np.array(found), weights)
+            relaxed = target / groups.weight
+            return SelectionResult(
+                algorithm=algorithm,
+                status=0 if converged else 1,
+                message=(
+                    "LEXIMIN solved to tolerance (certified by the LP relaxation)"
+                    if converged
+                    else f"stopped before convergence: probabilities are within {error:.1e} "
+                    "of LEXIMIN"
+                ),
+                distribution=distribution,
+                bound=float(relaxed[relaxed > 0].min()) if (relaxed > 0).any() else 0.0,
+                solve_time=time.perf_counter() - start,
+                iterations=iterations,
+                extra={"columns": len(found), "integer_solves": space.integer_solves,
+                       "method": "relaxation+decomposition", "largest_error": error},
+            )
+    return _staged(
+        space, found, forced_out, start=start, deadline=deadline, tolerance=tolerance,
+        progress=progress, stages=stages, algorithm=algorithm, smoothing=smoothing,
+        iterations=iterations,
+    )
+
+
+def _decompose(
+    space: PanelSpace,
+    target: np.ndarray,
+    found: list[np.ndarray],
+    *,
+    tolerance: float,
+    deadline: float | None,
+    progress: ProgressCallback | None,
+    max_iterations: int,
+) -> tuple[np.ndarray, int, float, bool] | None:
+    """Weights over ``found`` (replaced in place) whose mean panel is ``target``.
+
+    Every panel has the same size, so ``sum(lambda) == 1`` follows from
+    ``counts.T @ lambda == target``: the target is a lottery over panels exactly when it
+    lies in the cone of the panels. Non-negative least squares over the panels found so
+    far gives the nearest point of that cone; the residual ``r`` prices the next panel
+    (the one maximising ``r @ x``, which reduces the residual whenever ``r @ x > 0``).
+    Only the panels with positive weight are kept, so each least-squares solve has at
+    most about one panel per group. Rows are scaled by ``1/sqrt(target)`` so that small
+    groups count as much as large ones.
+
+    Returns (weights, iterations, largest probability error, converged), or None when
+    a panel maximising ``r @ x`` has ``r @ x <= 0``: Farkas' lemma then says the target
+    is no lottery over panels (the LP relaxation is not tight).
+    """
+    weight = space.groups.weight.astype(float)
+    scale = 1.0 / np.sqrt(np.maximum(target, 1e-9))
+    columns = [c.astype(float) for c in found]
+    error = np.inf
+    first_error: float | None = None
+    for iteration in range(1, max_iterations + 1):
+        matrix = np.array(columns).T
+        weights, _ = nnls(matrix * scale[:, None], target * scale, maxiter=50 * len(target))
+        residual = target - matrix @ weights
+        error = float(np.abs(residual / weight).max())
+        keep = weights > 0
+        columns = [c for c, k in zip(columns, keep, strict=True) if k]
+        weights = weights[keep]
+        if error <= tolerance:
+            break
+        if deadline is not None and time.perf_counter() > deadline:
+            break
+        solution = space.best(residual * scale * scale)
+        assert solution.counts is not None
+        if float(residual * scale * scale @ solution.counts) <= 1e-12:
+            return None
+        columns.append(solution.counts.astype(float))
+        if progress is not None and iteration % 25 == 0:
+            first_error = error if first_error is None else first_error
+            done = np.log(first_error / error) / np.log(first_error / tolerance)
+            progress(
+                float(np.clip(0.05 + 0.95 * done, 0.05, 0.99)),
+                f"{len(columns)} panels; largest probability error {error:.1e}",
+            )
+    found[:] = [c.astype(np.int64) for c in columns]
+    return weights / weights.sum(), iteration, error, error <= tolerance
+
+
+def _staged(
+    space: PanelSpace,
+    found: list[np.ndarray],
+    forced_out: np.ndarray,
+    *,
+    start: float,
+    deadline: float | None,
+    tolerance: float,
+    progress: ProgressCallback | None,
+    stages: int | None,
+    algorithm: str,
+    smoothing: tuple[float, ...],
+    iterations: int,
+) -> SelectionResult:
+    """Stage-by-stage LEXIMIN (the module docstring), or MAXIMIN with ``stages=1``."""
+    groups = space.groups
+    master = _Master(groups)
+    for panel in found:
+        master.add(panel)
     if len(forced_out):
         master.fix(forced_out, 0.0)
     people = master.weight
@@ -229,7 +352,6 @@ def leximin(
     bound: float | None = None
     status, message = 0, f"{algorithm.upper()} solved to tolerance"
     stage = 0
-    iterations = 0
     # Fixing a group whose proving dual is y_g costs it at most gap / y_g of probability
     # (approximate complementary slackness), so stages are solved tighter than the
     # tolerance and only groups with a clearly positive dual are fixed.

@@ -18,6 +18,9 @@ group (a few hundred), whatever the pool size.
 
 from __future__ import annotations
 
+import os
+import sys
+import threading
 from dataclasses import dataclass
 
 import highspy
@@ -44,8 +47,33 @@ class PanelSolution:
     bound: float
 
 
+_banner_lock = threading.Lock()
+_banner_shown = False
+
+
+def _construct_quietly() -> highspy.Highs:
+    """The first ``Highs()`` of a process prints a banner on file descriptor 1 before
+    any option can be set; the CLI's standard output must stay clean, so that one
+    construction writes to /dev/null."""
+    global _banner_shown
+    with _banner_lock:
+        if _banner_shown:
+            return highspy.Highs()
+        sys.stdout.flush()
+        saved = os.dup(1)
+        try:
+            with open(os.devnull, "wb") as sink:
+                os.dup2(sink.fileno(), 1)
+                solver = highspy.Highs()
+        finally:
+            os.dup2(saved, 1)
+            os.close(saved)
+        _banner_shown = True
+        return solver
+
+
 def _new_highs() -> highspy.Highs:
-    solver = highspy.Highs()
+    solver = _construct_quietly()
     solver.setOptionValue("output_flag", False)
     solver.setOptionValue("random_seed", 0)
     solver.setOptionValue("threads", 1)

@@ -48,7 +48,8 @@ def replace(
 
     Raises
     ------
-    InputError : ``dropped`` or ``confirmed`` are not on the panel, or overlap.
+    InputError : ``dropped`` is empty, or ``dropped`` or ``confirmed`` are not on the
+        panel, or overlap.
     InfeasibleError : no replacement meets the quotas, even with the unconfirmed
         members released.
     """
@@ -62,6 +63,8 @@ def replace(
             "confirmed_not_on_panel",
             "confirmed members must be on the panel and must not have dropped out",
         )
+    if not dropped_set:
+        raise InputError("nobody_dropped", "nobody dropped out, so nobody needs replacing")
     kept = sorted(panel_set - dropped_set)
     try:
         return _replace_around(instance, kept, panel_set | dropped_set, seed, algorithm, ())

@@ -22,15 +22,17 @@ class SelectionResult:
     Attributes
     ----------
     algorithm : one of ``ALGORITHMS``.
-    status : 0 optimal (within ``tolerance``), 1 stopped by the time limit with the best
-        distribution found so far.
+    status : 0 optimal (within ``tolerance``), 1 stopped by the time or iteration limit
+        with the best distribution found so far (``message`` says which).
     message : English description of the status.
     distribution : the lottery over panels; ``distribution.probabilities`` holds each
         person's selection probability.
     estimated : True when the probabilities are estimates from repeated runs (legacy).
     bound : for leximin and maximin, an upper bound on the smallest probability that any
-        distribution can reach (from the LP dual); the result's minimum is within
-        ``tolerance`` of it when ``status == 0``.
+        distribution can give the people who can be selected at all (people whom the
+        quotas exclude from every panel have probability 0 whatever the algorithm); the
+        result's minimum over those people is within ``tolerance`` of it when
+        ``status == 0``.
     solve_time : seconds spent.
     iterations : solver iterations (pricing problems solved, or legacy runs).
     """

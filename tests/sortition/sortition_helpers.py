@@ -1,17 +1,18 @@
 """Helpers for the sortition tests: small CSV fixtures and a brute-force engine.
 
 The brute-force engine lets the CLI plumbing be tested independently of the real
-solvers; the tests that need the real engine skip (saying why) while it is a stub.
+solvers; ``feasible_panels`` also serves as an independent oracle for the algorithm tests.
 """
 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Mapping, Sequence
+import sys
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
-import pytest
+from scipy.optimize import linprog
 
 from sortition import (
     Diagnosis,
@@ -90,57 +91,106 @@ def fake_check(instance: Instance, **options: object) -> Diagnosis:
     )
 
 
-def _engine_ready(function_name: str) -> bool:
-    """Whether the lead's implementation of ``function_name`` has landed."""
-    import sortition
-
-    instance = make_instance(
-        [{"id": str(i), "g": "a" if i % 2 else "b"} for i in range(4)],
-        [("g", "a", 1, 1), ("g", "b", 1, 1)],
-        2,
-    )
-    try:
-        if function_name == "find_distribution":
-            sortition.find_distribution(instance)
-        elif function_name == "check":
-            sortition.check(instance)
-        else:
-            return True
-    except NotImplementedError:
-        return False
-    return True
+# --- small instances and an independent oracle for the algorithm tests ------------------
 
 
-ENGINE_READY = _engine_ready("find_distribution")
-CHECK_READY = _engine_ready("check")
+def two_category_people(
+    spec: Sequence[tuple[str, str, int]], *, shared: Iterable[tuple[int, ...]] = ()
+) -> list[dict[str, str]]:
+    """People ``p00, p01, ...`` with ``gender``/``age``, ``count`` of each (gender, age).
 
-needs_engine = pytest.mark.skipif(
-    not ENGINE_READY,
-    reason="sortition.select.find_distribution is still a stub (NotImplementedError)",
-)
-needs_check = pytest.mark.skipif(
-    not CHECK_READY, reason="sortition.feasibility.check is still a stub (NotImplementedError)"
-)
-
-
-def _replace_ready() -> bool:
-    import sortition
-
-    instance = make_instance(
-        [{"id": str(i), "g": "a" if i % 2 else "b"} for i in range(6)],
-        [("g", "a", 1, 1), ("g", "b", 1, 1)],
-        2,
-    )
-    try:
-        sortition.replace(instance, panel=[0, 1], dropped=[0], seed="x")
-    except NotImplementedError:
-        return False
-    except Exception:  # noqa: BLE001 - landed, even if this probe is not a valid call
-        return True
-    return True
+    ``shared`` lists groups of person indices living together (column ``h``); everyone
+    else lives alone.
+    """
+    people = []
+    for gender, age, count in spec:
+        for _ in range(count):
+            i = len(people)
+            people.append({"id": f"p{i:02d}", "gender": gender, "age": age, "h": f"h{i}"})
+    for household in shared:
+        for i in household:
+            people[i]["h"] = f"h{household[0]}"
+    return people
 
 
-REPLACE_READY = ENGINE_READY and _replace_ready()
-needs_replace = pytest.mark.skipif(
-    not REPLACE_READY, reason="sortition.replace.replace is still a stub (NotImplementedError)"
-)
+def all_feasible_panels(instance: Instance) -> list[tuple[int, ...]]:
+    """Every panel meeting the quotas and the household rule (brute force)."""
+    return feasible_panels(instance, limit=sys.maxsize)
+
+
+def panel_matrix(instance: Instance, panels: Sequence[tuple[int, ...]]) -> np.ndarray:
+    """``(n, P)`` 0/1 matrix: person ``i`` sits on panel ``j``."""
+    matrix = np.zeros((instance.pool.size, len(panels)))
+    for j, panel in enumerate(panels):
+        matrix[list(panel), j] = 1.0
+    return matrix
+
+
+def _maximin_lp(matrix: np.ndarray, free: np.ndarray, floor: np.ndarray) -> float:
+    """max z s.t. (A lambda)_i >= z (free i), >= floor_i (others), lambda a distribution."""
+    n, n_panels = matrix.shape
+    cost = np.zeros(n_panels + 1)
+    cost[-1] = -1.0
+    a_ub = np.hstack([-matrix, free.astype(float)[:, None]])
+    b_ub = np.where(free, 0.0, -floor)
+    a_eq = np.append(np.ones(n_panels), 0.0)[None, :]
+    result = linprog(
+        cost, A_ub=a_ub, b_ub=b_ub, A_eq=a_eq, b_eq=[1.0],
+        bounds=[(0, None)] * n_panels + [(0, 1)], method="highs",
+    )  # fmt: skip
+    assert result.status == 0, result.message
+    return float(result.x[-1])
+
+
+def _max_person(matrix: np.ndarray, person: int, floor: np.ndarray) -> float:
+    """The largest probability ``person`` can get while everyone keeps ``floor``."""
+    n_panels = matrix.shape[1]
+    result = linprog(
+        -matrix[person], A_ub=-matrix, b_ub=-floor, A_eq=np.ones((1, n_panels)), b_eq=[1.0],
+        bounds=[(0, None)] * n_panels, method="highs",
+    )  # fmt: skip
+    assert result.status == 0, result.message
+    return float(-result.fun)
+
+
+def brute_force_maximin(instance: Instance) -> float:
+    """The largest smallest selection probability, by an LP over all feasible panels."""
+    matrix = panel_matrix(instance, all_feasible_panels(instance))
+    n = instance.pool.size
+    return _maximin_lp(matrix, np.ones(n, dtype=bool), np.zeros(n))
+
+
+def brute_force_leximin(instance: Instance, *, tight: float = 1e-7) -> np.ndarray:
+    """Each person's LEXIMIN probability, by LPs over all feasible panels.
+
+    Stage by stage: maximise the smallest probability of the people not fixed yet, then
+    fix every person who cannot get more than that while all others keep their level.
+    """
+    matrix = panel_matrix(instance, all_feasible_panels(instance))
+    n = instance.pool.size
+    free = np.ones(n, dtype=bool)
+    floor = np.zeros(n)
+    while free.any():
+        z = _maximin_lp(matrix, free, floor)
+        level = np.where(free, z - 1e-9, floor)
+        best = {int(i): _max_person(matrix, int(i), level) for i in np.flatnonzero(free)}
+        fixed = [i for i, value in best.items() if value <= z + tight]
+        if not fixed:  # numerically nobody is tight: the lowest one is
+            fixed = [min(best, key=best.__getitem__)]
+        free[fixed] = False
+        floor[fixed] = z
+    return floor
+
+
+def assert_valid_panel(instance: Instance, members: Sequence[int]) -> None:
+    """``members`` (person indices) are a panel meeting every quota and the household rule."""
+    members = list(members)
+    assert len(members) == instance.panel_size
+    assert len(set(members)) == len(members)
+    counts = instance.incidence[:, members].astype(np.int64).sum(axis=1)
+    quotas = instance.quotas
+    assert np.all(counts >= quotas.lower), (counts, quotas.lower)
+    assert np.all(counts <= quotas.upper), (counts, quotas.upper)
+    households = instance.pool.households
+    if households is not None:
+        assert len(set(households[members].tolist())) == len(members), "two from one household"

@@ -1,7 +1,7 @@
 """``python -m sortition`` end to end, on small files written to ``tmp_path``.
 
 The ``fake_engine`` tests check the plumbing with a brute-force engine; the
-``needs_engine`` tests repeat the essentials against the real solvers.
+``test_real_*`` tests repeat the essentials against the real solvers.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from sortition_helpers import needs_check, needs_engine, needs_replace, write
+from sortition_helpers import write
 
 import sortition.cli
 from sortition.cli import Progress, main
@@ -306,7 +306,6 @@ def test_python_m_sortition(tmp_path: Path) -> None:
 # --- against the real engine ------------------------------------------------------------
 
 
-@needs_engine
 def test_real_select_and_verify(files: dict[str, Path], capsys) -> None:
     assert main(select_args(files, "--seed", "real", "--reserves", "2")) == 0
     report = check_select_outputs(files, capsys.readouterr().out)
@@ -321,7 +320,6 @@ def test_real_select_and_verify(files: dict[str, Path], capsys) -> None:
     assert main(argv) == 3
 
 
-@needs_engine
 @pytest.mark.parametrize("algorithm", ["maximin", "nash"])
 def test_real_select_algorithms(files: dict[str, Path], algorithm: str, capsys) -> None:
     assert main(select_args(files, "--seed", "x", "--algorithm", algorithm)) == 0
@@ -329,7 +327,6 @@ def test_real_select_algorithms(files: dict[str, Path], algorithm: str, capsys) 
     assert report["algorithm"] == algorithm
 
 
-@needs_engine
 def test_real_select_infeasible(files: dict[str, Path], capsys) -> None:
     write(files["categories"], INFEASIBLE)
     write(files["people"], people_csv(n_women=2))
@@ -337,7 +334,6 @@ def test_real_select_infeasible(files: dict[str, Path], capsys) -> None:
     assert "infeasible" in capsys.readouterr().out
 
 
-@needs_check
 def test_real_check(files: dict[str, Path], capsys) -> None:
     argv = ["check", "--people", str(files["people"]), "--categories", str(files["categories"]),
             "--panel-size", "4", "--address-columns", "adres"]  # fmt: skip
@@ -351,7 +347,6 @@ def test_real_check(files: dict[str, Path], capsys) -> None:
     assert re.search(r"^  gender f: min 3 → 1$", out, re.M)
 
 
-@needs_replace
 def test_real_replace(files: dict[str, Path], capsys) -> None:
     assert main(select_args(files, "--seed", "s")) == 0
     report = json.loads((files["out"] / "report.json").read_text())
