@@ -177,6 +177,8 @@ class Spec:
 INSTANCES: dict[str, Spec] = {
     spec.name: spec
     for spec in (
+        # Small smoke-check size (--quick): 4 categories, answers in seconds.
+        Spec("pool-300-k30", 300, 30, 4, seed=300_30, note="smoke check"),
         Spec("pool-500-k50", 500, 50, 5, seed=500_50, note="peer measured 28 s"),
         Spec("pool-750-k112", 750, 112, 5, seed=750_112, note="peer's published 119–261 s"),
         Spec("pool-1200-k80", 1200, 80, 6, seed=1200_80, note="peer measured 212 s"),
@@ -193,7 +195,7 @@ INSTANCES: dict[str, Spec] = {
     )
 }
 
-QUICK_INSTANCES = ("pool-500-k50", "pool-750-k112")
+QUICK_INSTANCES = ("pool-300-k30",)
 
 
 @dataclass(frozen=True)

@@ -405,6 +405,13 @@ def _fmt(value: float | None, spec: str, missing: str = "–") -> str:
     return missing if value is None else format(value, spec)
 
 
+def _our_cell(record: dict[str, Any], s: dict[str, Any]) -> str:
+    timeouts = [r["timeout"] for r in record["ours"] if r.get("error") == "timeout"]
+    if s["our_time"] is None and timeouts:
+        return f"timeout (>{timeouts[0]:.0f} s)"
+    return _fmt(s["our_time"], ".2f", "failed")
+
+
 def _peer_cell(record: dict[str, Any], s: dict[str, Any]) -> str:
     if not record["peer"]:
         return "not run"
@@ -457,7 +464,7 @@ def markdown(records: list[dict[str, Any]], meta: dict[str, Any]) -> str:
             min_ok = {True: "yes", False: "**NO**", None: "–"}[s.get("min_ok")]
             lines.append(
                 f"| {case['name']} | {case['n']} | {case['k']} | {case['n_categories']} "
-                f"| {_fmt(s['our_time'], '.2f', 'failed')} | {_peer_cell(record, s)} | {ratio} "
+                f"| {_our_cell(record, s)} | {_peer_cell(record, s)} | {ratio} "
                 f"| {_fmt(s['our_min'], '.4%')} | {_fmt(s['peer_min'], '.4%')} | {min_ok} "
                 f"| {_fmt(s['our_rss'], '.0f')} | {s['our_runs']} / {s['peer_runs']} |"
             )
@@ -481,7 +488,7 @@ def markdown(records: list[dict[str, Any]], meta: dict[str, Any]) -> str:
             case, s, ref = record["case"], record["summary"], record["case"]["reference"]
             lines.append(
                 f"| {case['name']} | {case['n']} | {case['k']} "
-                f"| {_fmt(s['our_time'], '.2f', 'failed')} "
+                f"| {_our_cell(record, s)} "
                 f"| {_fmt(ref.get('leximin_time'), '.1f')} "
                 f"| {_fmt(s['our_min'], '.4%')} | {_fmt(ref.get('leximin_min'), '.1%')} |"
             )
@@ -512,6 +519,14 @@ def targets(records: list[dict[str, Any]]) -> list[str]:
     limits = {"pool-2000-k100": 30.0, "klimaat-4000-k175": 120.0}
     for record in records:
         name, s = record["case"]["name"], record["summary"]
+        timeouts = [r["timeout"] for r in record["ours"] if r.get("error") == "timeout"]
+        if s["our_time"] is None and timeouts:
+            line = f"{name}: ours timed out (> {timeouts[0]:.0f} s)"
+            if name in limits:
+                line += f", target < {limits[name]:.0f} s"
+            if s["peer_time"] is not None:
+                line += f"; ratio peer/ours < {s['peer_time'] / timeouts[0]:.2f}×"
+            lines.append(line + " — NOT met")
         if name in limits and s["our_time"] is not None:
             verdict = "met" if s["our_time"] < limits[name] else "NOT met"
             lines.append(
@@ -631,7 +646,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="smoke check: small, ours only, 1 run")
     parser.add_argument("--python", help="python of our engine (default: .venv or this one)")
     parser.add_argument("--out", type=Path, default=HERE / "RESULTS.md")
+    parser.add_argument("--render", type=Path, help="only rewrite --out from a raw JSON file")
     args = parser.parse_args(argv)
+    if args.render:
+        data = json.loads(args.render.read_text(encoding="utf-8"))
+        args.out.write_text(markdown(data["records"], data["meta"]), encoding="utf-8")
+        print("\n".join(targets(data["records"])))
+        return 0
 
     if args.quick:
         args.runs, args.skip_peer, args.skip_shared = 1, True, True
