@@ -40,6 +40,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from .labels import ROLE_LABELS
     from .mail import views as mail_views
     from .public import views as public_views
+    from .recruitment import views as recruitment_views
 
     db.init_app(app)
     jobs.init_app(app)
@@ -52,6 +53,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(dashboard_views.bp)
     app.register_blueprint(audit_views.bp)
     app.register_blueprint(mail_views.bp)
+    app.register_blueprint(recruitment_views.bp)
 
     @app.context_processor
     def template_globals() -> dict[str, Any]:

@@ -14,6 +14,7 @@ from .auth import service as auth_service
 from .dashboard import service as assembly_service
 from .db import get_session
 from .models import Assembly, Role, Stage
+from .recruitment import demo as recruitment_demo
 
 DEMO_SLUG = "zorg-zeeland-demo"
 DEMO_DESCRIPTION = (
@@ -102,8 +103,14 @@ def demo(password: str | None) -> None:
             assembly_service.add_member(session, actor, user, assembly)
         logins.append((role.value, email, user_password))
     session.commit()
+    report, batch = recruitment_demo.fill(session, actor, assembly)
+    session.commit()
 
     click.echo(f"Demo assembly: {assembly.name}  (/a/{assembly.slug}/)")
+    click.echo(
+        f"Address list: {report.imported} made-up addresses; letter batch {batch.number}: "
+        f"{batch.letters} letters (seed {batch.seed})."
+    )
     click.echo("Logins (shown once; the database only keeps password hashes):")
     for role, email, user_password in logins:
         click.echo(f"  {role:<10} {email:<26} {user_password}")

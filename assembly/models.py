@@ -154,3 +154,49 @@ class OutboxMessage(SQLModel, table=True):
     next_attempt_at: datetime = Field(default_factory=utcnow)
     last_error: str = Field(default="", max_length=1000)
     sent_at: datetime | None = None
+
+
+class Address(SQLModel, table=True):
+    """One address from the registry extract: only what the letters and the lottery need."""
+
+    __tablename__ = "recruitment_address"
+    __table_args__ = (UniqueConstraint("assembly_id", "external_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    assembly_id: int = Field(foreign_key="assembly.id", index=True)
+    external_id: str = Field(max_length=64)
+    street: str = Field(max_length=200)
+    house_number: str = Field(max_length=20)
+    postcode: str = Field(max_length=7)
+    city: str = Field(max_length=100)
+    municipality: str = Field(max_length=100)
+    district: str = Field(default="", max_length=100)
+    adults: int | None = None
+
+
+class InvitationBatch(SQLModel, table=True):
+    """One run of the invitation lottery: which letters, drawn with which seed."""
+
+    __tablename__ = "invitation_batch"
+
+    id: int | None = Field(default=None, primary_key=True)
+    assembly_id: int = Field(foreign_key="assembly.id", index=True)
+    number: int
+    created_at: datetime = Field(default_factory=utcnow)
+    seed: str = Field(max_length=64)
+    strata_kind: str = Field(max_length=20)
+    letters: int
+    # The allocation per stratum and the weights used, as JSON (for the page and the log).
+    allocation: str = Field(default="{}", sa_column=Column(Text, nullable=False, default="{}"))
+
+
+class Invitation(SQLModel, table=True):
+    """A letter to one address with its registration code. An address is invited once."""
+
+    __tablename__ = "invitation"
+
+    id: int | None = Field(default=None, primary_key=True)
+    batch_id: int = Field(foreign_key="invitation_batch.id", index=True)
+    address_id: int = Field(foreign_key="recruitment_address.id", unique=True)
+    # The code is printed on the letter, so it is kept for the mail merge; never logged.
+    code: str = Field(max_length=12, unique=True)

@@ -14,6 +14,10 @@ ORGANISER_URLS = [
     ("GET", "/beheer/a/{slug}/bewerken", EDIT),
     ("POST", "/beheer/a/{slug}/bewerken", EDIT),
     ("GET", "/beheer/a/{slug}/audit", VIEW),
+    ("GET", "/beheer/a/{slug}/werving/", VIEW),
+    ("POST", "/beheer/a/{slug}/werving/adressen", EDIT),
+    ("POST", "/beheer/a/{slug}/werving/loting", EDIT),
+    ("GET", "/beheer/a/{slug}/werving/brieven.csv", EDIT),
 ]
 
 # What each kind of visitor gets on assembly A's pages.

@@ -1,0 +1,1 @@
+"""Recruitment (werving): the address list, the invitation lottery and the letters."""

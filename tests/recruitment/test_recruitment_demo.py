@@ -1,0 +1,29 @@
+from __future__ import annotations
+
+import csv
+import io
+from collections import Counter
+
+from assembly.recruitment.demo import DEMO_SEED, ZEELAND, address_csv
+
+from ..conftest import login
+
+
+def test_demo_addresses_follow_the_population() -> None:
+    rows = list(csv.DictReader(io.StringIO(address_csv(13_000).decode())))
+    per_municipality = Counter(r["municipality"] for r in rows)
+    assert set(per_municipality) == {name for name, _p, _pc in ZEELAND}
+    assert per_municipality["Terneuzen"] > per_municipality["Goes"] > per_municipality["Kapelle"]
+    assert address_csv(500) == address_csv(500)  # the same every time
+
+
+def test_demo_has_an_address_list_and_a_batch_of_letters(app) -> None:
+    result = app.test_cli_runner().invoke(args=["demo", "--password", "demo-password-1"])
+    assert result.exit_code == 0, result.output
+    assert "2000 letters" in result.output
+    client = app.test_client()
+    login(client, "organisator@example.org", "demo-password-1")
+    page = client.get("/beheer/a/zorg-zeeland-demo/werving/").text
+    assert "Noord-Beveland" in page and DEMO_SEED in page
+    export = client.get("/beheer/a/zorg-zeeland-demo/werving/brieven.csv?batch=1")
+    assert export.data.decode("utf-8-sig").count("\n") == 2001
