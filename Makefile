@@ -41,7 +41,7 @@ test: install lint
 # After changing texts: extract them and merge into the Dutch catalogue, then translate.
 translations: install
 	$(BIN)/pybabel extract -F babel.cfg -k _l --no-location -o translations/messages.pot .
-	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-location --width 100
+	$(BIN)/pybabel update -i translations/messages.pot -d translations --width 100
 
 clean:
 	rm -rf $(VENV) $(DEMO_DB)* instance/demo-jobs.db*
