@@ -251,6 +251,16 @@ def _note_generated_ids(people: PeopleTable, err: TextIO) -> None:
         )
 
 
+def _report_infeasible(error: InfeasibleError, out: TextIO) -> int:
+    """Print the engine's diagnosis (or its message) and return the infeasible exit code."""
+    diagnosis = error.params.get("diagnosis")
+    if isinstance(diagnosis, Diagnosis):
+        _print_diagnosis(diagnosis, out)
+    else:
+        print(f"infeasible: {error}", file=out)
+    return EXIT_INFEASIBLE
+
+
 def _cmd_select(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if args.reserves < 0:
         raise InputError("bad_reserves", "--reserves must be at least 0", column="--reserves")
@@ -274,12 +284,7 @@ def _cmd_select(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             rng=SOLVER_RNG_SEED,
         )
     except InfeasibleError as error:
-        diagnosis = error.params.get("diagnosis")
-        if isinstance(diagnosis, Diagnosis):
-            _print_diagnosis(diagnosis, out)
-        else:
-            print(f"infeasible: {error}", file=out)
-        return EXIT_INFEASIBLE
+        return _report_infeasible(error, out)
     if result.status != 0:
         print(f"warning: {result.message}", file=err)
 
@@ -485,12 +490,7 @@ def _cmd_replace(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             algorithm=algorithm,
         )
     except InfeasibleError as error:
-        diagnosis = error.params.get("diagnosis")
-        if isinstance(diagnosis, Diagnosis):
-            _print_diagnosis(diagnosis, out)
-        else:
-            print(f"infeasible: {error}", file=out)
-        return EXIT_INFEASIBLE
+        return _report_infeasible(error, out)
     args.out.mkdir(parents=True, exist_ok=True)
     replacements = [people.index(p) for p in outcome.replacements]
     _write_people(args.out / "replacements.csv", people, replacements)
