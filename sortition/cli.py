@@ -503,10 +503,15 @@ def _cmd_replace(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             "dropped": [people.pool.ids[i] for i in dropped],
             "confirmed": [people.pool.ids[i] for i in confirmed],
             "replacements": list(outcome.replacements),
+            "released": list(outcome.released),
             "summary": summary(outcome.selection),
         },
     )
     print(f"replacements: {', '.join(outcome.replacements) or '(none needed)'}", file=out)
+    if outcome.released:
+        # Replacing the dropped members alone could not meet the quotas: these
+        # unconfirmed members were drawn again too, and lost their seat.
+        print(f"released (no longer on the panel): {', '.join(outcome.released)}", file=out)
     print(f"wrote replacements.csv, replacement.json to {args.out}", file=out)
     return EXIT_OK
 

@@ -256,7 +256,8 @@ def test_replace_plumbing(files: dict[str, Path], fake_engine: None, monkeypatch
 
     def fake_replace(instance, **options):  # noqa: ANN001, ANN202
         calls.update(options)
-        return ReplacementResult(("p16",), (), None, DrawResult("s2", 0.5, 0, ("p16",), ()))  # type: ignore[arg-type]
+        released = ("p03",)  # an unconfirmed member who had to make room
+        return ReplacementResult(("p16",), released, None, DrawResult("s2", 0.5, 0, ("p16",), ()))  # type: ignore[arg-type]
 
     monkeypatch.setattr(sortition.cli, "replace", fake_replace)
     monkeypatch.setattr(sortition.cli, "summary", lambda result: {})
@@ -268,6 +269,9 @@ def test_replace_plumbing(files: dict[str, Path], fake_engine: None, monkeypatch
     assert main(argv) == 0
     assert calls["dropped"] == [int(dropped[1:]) - 1] and calls["seed"] == "s2"
     assert read_rows(out / "replacements.csv")[1][0] == "p16"
+    # A member who lost their seat must be named, not silently dropped.
+    assert "released (no longer on the panel): p03" in capsys.readouterr().out
+    assert json.loads((out / "replacement.json").read_text())["released"] == ["p03"]
     argv[argv.index(dropped)] = "nobody"
     assert main(argv) == 1
     assert "nobody" in capsys.readouterr().err
