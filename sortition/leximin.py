@@ -237,13 +237,29 @@ def leximin(
         target = relaxed_leximin(space, forced_out=forced_out)
         if progress is not None:
             progress(0.05, "relaxed LEXIMIN computed; writing it as a lottery over panels")
-        result = _decompose(
-            space, target, found, tolerance=tolerance, deadline=deadline, progress=progress,
-            max_iterations=max_iterations,
+        # Groups the target puts in every panel in full, or in none, are fixed so in the
+        # pricing problem: a panel that breaks that can only carry weight zero, and
+        # such panels slow the least squares down (they must be cancelled out).
+        always = (np.abs(target - space.col_upper) < 1e-9) & (space.col_upper > 0)
+        never = target <= 1e-12
+        restricted = PanelSpace(
+            space.instance, groups, lower=space.lower, upper=space.upper,
+            panel_size=space.panel_size, col_lower=np.where(always, space.col_upper, 0.0),
+            col_upper=np.where(never, 0.0, space.col_upper),
         )
+        start_panels = [p for p in found if restricted.is_feasible(p)]
+        more, _ = covering_panels(restricted, rng)
+        start_panels.extend(more)
+        result = None
+        if start_panels:
+            result = _decompose(
+                restricted, target, start_panels, tolerance=tolerance, deadline=deadline,
+                progress=progress, max_iterations=max_iterations,
+            )
+            found.extend(start_panels)
         if result is not None:
             weights, iterations, error, converged = result
-            distribution = Distribution.canonical(groups, np.array(found), weights)
+            distribution = Distribution.canonical(groups, np.array(start_panels), weights)
             relaxed = target / groups.weight
             return SelectionResult(
                 algorithm=algorithm,
@@ -258,7 +274,8 @@ def leximin(
                 bound=float(relaxed[relaxed > 0].min()) if (relaxed > 0).any() else 0.0,
                 solve_time=time.perf_counter() - start,
                 iterations=iterations,
-                extra={"columns": len(found), "integer_solves": space.integer_solves,
+                extra={"columns": len(start_panels),
+                       "integer_solves": space.integer_solves + restricted.integer_solves,
                        "method": "relaxation+decomposition", "largest_error": error},
             )
     return _staged(

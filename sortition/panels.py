@@ -96,6 +96,7 @@ class PanelSpace:
         upper: np.ndarray | None = None,
         panel_size: int | None = None,
         col_upper: np.ndarray | None = None,
+        col_lower: np.ndarray | None = None,
     ) -> None:
         self.instance = instance
         self.groups = groups
@@ -119,6 +120,9 @@ class PanelSpace:
         self.row_upper = np.concatenate(highs).astype(float)
         capacity = groups.capacity.astype(float)
         self.col_upper = capacity if col_upper is None else np.minimum(capacity, col_upper)
+        self.col_lower = (
+            np.zeros(groups.n_groups) if col_lower is None else np.asarray(col_lower, float)
+        )
         self.solves = 0
         self.integer_solves = 0
         self._all_columns = np.arange(n_groups, dtype=np.int32)
@@ -132,7 +136,7 @@ class PanelSpace:
         lp.num_col_ = n_groups
         lp.num_row_ = matrix.shape[0]
         lp.col_cost_ = np.zeros(n_groups)
-        lp.col_lower_ = np.zeros(n_groups)
+        lp.col_lower_ = self.col_lower
         lp.col_upper_ = self.col_upper
         lp.row_lower_ = self.row_lower
         lp.row_upper_ = self.row_upper
@@ -211,6 +215,6 @@ class PanelSpace:
         return bool(
             np.all(values >= self.row_lower - 1e-9)
             and np.all(values <= self.row_upper + 1e-9)
-            and np.all(counts >= 0)
+            and np.all(counts >= self.col_lower)
             and np.all(counts <= self.col_upper)
         )
