@@ -5,7 +5,15 @@ on [1]_. People of one group (``sortition.groups``) get the same probability in 
 unique LEXIMIN solution, so we work with the expected number ``E[x_g]`` selected per
 group and ``p_g = E[x_g] / weight_g``.
 
-Each stage solves the restricted master LP over the panels found so far::
+The default path has two steps. (1) ``relaxed_leximin`` solves LEXIMIN over the LP
+relaxation of the panel space: a short sequence of small LPs, an upper bound in the
+LEXIMIN order. (2) ``_decompose`` writes that target as a lottery over integer panels
+(non-negative least squares with column generation). When (2) succeeds, the relaxation
+certifies the lottery as LEXIMIN-optimal. When the target is provably not a lottery over
+panels (the relaxation is not tight) the staged method below takes over; it also
+computes MAXIMIN (its first stage).
+
+Each stage of the staged method solves the restricted master LP over the panels found so far::
 
     maximise z  s.t.  sum_j lambda_j x_jg / w_g >= z      (groups not fixed yet)
                       sum_j lambda_j x_jg / w_g >= pi_g   (groups fixed earlier)
