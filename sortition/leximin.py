@@ -47,6 +47,8 @@ from .relaxation import relaxed_leximin
 from .result import ProgressCallback, SelectionResult
 
 _DUAL_TOLERANCE = 1e-9
+# Largest probability error at which a stalled decomposition still counts as rounding.
+_UNATTAINABLE = 1e-3
 
 
 class _Master:
@@ -315,8 +317,9 @@ def _decompose(
     groups count as much as large ones.
 
     Returns (weights, iterations, largest probability error, converged), or None when
-    a panel maximising ``r @ x`` has ``r @ x <= 0``: Farkas' lemma then says the target
-    is no lottery over panels (the LP relaxation is not tight).
+    a panel maximising ``r @ x`` has ``r @ x <= 0`` while some probability is still off
+    by more than ``_UNATTAINABLE``: Farkas' lemma then says the target is no lottery
+    over panels (the LP relaxation is not tight).
     """
     weight = space.groups.weight.astype(float)
     scale = 1.0 / np.sqrt(np.maximum(target, 1e-9))
@@ -338,7 +341,12 @@ def _decompose(
         solution = space.best(residual * scale * scale)
         assert solution.counts is not None
         if float(residual * scale * scale @ solution.counts) <= 1e-12:
-            return None
+            # No panel reduces the residual: the least squares is at its optimum over all
+            # panels. A residual this large means the target is no lottery (Farkas); a
+            # tiny one is rounding, and the lottery is returned with its measured error.
+            if error > _UNATTAINABLE:
+                return None
+            break
         columns.append(solution.counts.astype(float))
         if progress is not None and iteration % 25 == 0:
             first_error = error if first_error is None else first_error

@@ -163,3 +163,27 @@ def test_same_inputs_same_distribution() -> None:
     first, second = find_distribution(instance), find_distribution(instance)
     np.testing.assert_array_equal(first.distribution.counts, second.distribution.counts)
     np.testing.assert_array_equal(first.distribution.weights, second.distribution.weights)
+
+
+def test_staged_method_takes_over_when_the_relaxation_is_no_lottery(monkeypatch) -> None:
+    """When the relaxed target cannot be written as a lottery over panels (here: a
+    stand-in relaxation asks more of a group than any panel holds), the engine must
+    notice and still return the exact LEXIMIN via the stage-by-stage method."""
+    import sortition.leximin as leximin_module
+
+    real = leximin_module.relaxed_leximin
+
+    def impossible_target(space, **options):  # noqa: ANN001, ANN202
+        target = real(space, **options).copy()
+        donor = int(np.argmax(target))
+        receiver = int(np.argmin(np.where(target > 0, target, np.inf)))
+        target[receiver] = space.col_upper[receiver] + 0.5
+        target[donor] -= target[receiver] - real(space, **options)[receiver]
+        return target
+
+    monkeypatch.setattr(leximin_module, "relaxed_leximin", impossible_target)
+    instance = case("four_levels")
+    result = find_distribution(instance)
+    assert result.success
+    assert result.extra.get("method") != "relaxation+decomposition"
+    assert result.probabilities == pytest.approx(brute_force_leximin(instance), abs=1e-5)
