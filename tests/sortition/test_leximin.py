@@ -166,24 +166,42 @@ def test_same_inputs_same_distribution() -> None:
 
 
 def test_staged_method_takes_over_when_the_relaxation_is_no_lottery(monkeypatch) -> None:
-    """When the relaxed target cannot be written as a lottery over panels (here: a
-    stand-in relaxation asks more of a group than any panel holds), the engine must
-    notice and still return the exact LEXIMIN via the stage-by-stage method."""
+    """When the relaxed target cannot be written as a lottery over panels, the engine
+    must notice (no panel improves the least squares while the error is large) and still
+    return the exact LEXIMIN via the stage-by-stage method. The stand-in relaxation moves
+    expected seats between two groups so that one quota's expected count leaves its
+    bounds, while every group stays within its own bounds."""
     import sortition.leximin as leximin_module
 
     real = leximin_module.relaxed_leximin
+    calls: list[object] = []
 
     def impossible_target(space, **options):  # noqa: ANN001, ANN202
-        target = real(space, **options).copy()
-        donor = int(np.argmax(target))
-        receiver = int(np.argmin(np.where(target > 0, target, np.inf)))
-        target[receiver] = space.col_upper[receiver] + 0.5
-        target[donor] -= target[receiver] - real(space, **options)[receiver]
-        return target
+        target = real(space, **options)
+        rows = space.matrix.toarray()[1 : 1 + len(space.lower)]
+        for donor in range(len(target)):
+            for receiver in range(len(target)):
+                moved = target.copy()
+                moved[donor] -= 0.5
+                moved[receiver] += 0.5
+                within_groups = np.all(moved >= 0) and np.all(moved <= space.col_upper)
+                counts = rows @ moved
+                if within_groups and (
+                    np.any(counts > space.upper + 0.25) or np.any(counts < space.lower - 0.25)
+                ):
+                    return moved
+        raise AssertionError("no such move on this instance")
 
+    def spy(*args, **options):  # noqa: ANN002, ANN003, ANN202
+        outcome = real_decompose(*args, **options)
+        calls.append(outcome)
+        return outcome
+
+    real_decompose = leximin_module._decompose
     monkeypatch.setattr(leximin_module, "relaxed_leximin", impossible_target)
+    monkeypatch.setattr(leximin_module, "_decompose", spy)
     instance = case("four_levels")
     result = find_distribution(instance)
+    assert calls == [None]  # the decomposition ran and proved the target unattainable
     assert result.success
-    assert result.extra.get("method") != "relaxation+decomposition"
     assert result.probabilities == pytest.approx(brute_force_leximin(instance), abs=1e-5)
