@@ -71,7 +71,8 @@ def find_distribution(
             time_limit=time_limit,
         )
     if algorithm == "nash":
-        # Frank-Wolfe converges slowly; a relative gap of 1e-4 is plenty for comparison.
+        # Nash's tolerance is a duality gap per person, not a probability error; 1e-4 is
+        # plenty for a comparison and much cheaper than 1e-6.
         return nash(
             space, tolerance=max(tolerance, 1e-4), time_limit=time_limit, progress=progress,
             rng=generator,
