@@ -43,6 +43,13 @@ class Assembly(SQLModel, table=True):
     stage: str = Field(default=Stage.SETUP.value, max_length=20)
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
+    # Recruitment settings. The letter text may hold placeholders such as {code} and {url}.
+    letter_text: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    open_registration: bool = Field(default=False)
+    registration_closes_at: datetime | None = None
+    organiser_contact: str = Field(default="", max_length=300)
+    # Personal data of people not selected is purged this many months after the panel is final.
+    retention_months: int = Field(default=12)
 
 
 class Milestone(SQLModel, table=True):
@@ -200,3 +207,105 @@ class Invitation(SQLModel, table=True):
     address_id: int = Field(foreign_key="recruitment_address.id", unique=True)
     # The code is printed on the letter, so it is kept for the mail merge; never logged.
     code: str = Field(max_length=12, unique=True)
+
+
+class SessionDate(SQLModel, table=True):
+    """A planned session; registrants say on which of these they can come."""
+
+    __tablename__ = "session_date"
+
+    id: int | None = Field(default=None, primary_key=True)
+    assembly_id: int = Field(foreign_key="assembly.id", index=True)
+    starts_at: datetime
+    label: str = Field(default="", max_length=200)
+    location: str = Field(default="", max_length=200)
+
+
+class CategoryQuestion(SQLModel, table=True):
+    """A question on the registration form whose answers are the values of one category."""
+
+    __tablename__ = "category_question"
+    __table_args__ = (UniqueConstraint("assembly_id", "category"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    assembly_id: int = Field(foreign_key="assembly.id", index=True)
+    position: int = Field(default=0)
+    # The category's name in the sortition files (e.g. "leeftijd").
+    category: str = Field(max_length=100)
+    question: str = Field(max_length=500)
+    question_en: str = Field(default="", max_length=500)
+    # Special-category data (AVG art. 9, e.g. political opinion) needs its own consent.
+    special_category: bool = Field(default=False)
+
+
+class CategoryOption(SQLModel, table=True):
+    """One answer to a category question, mapped to a category value."""
+
+    __tablename__ = "category_option"
+    __table_args__ = (UniqueConstraint("question_id", "value"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    question_id: int = Field(foreign_key="category_question.id", index=True)
+    position: int = Field(default=0)
+    # The category value in the sortition files (e.g. "16-24").
+    value: str = Field(max_length=100)
+    label: str = Field(max_length=200)
+    label_en: str = Field(default="", max_length=200)
+    # "Zeg ik liever niet": a value of its own, so these people stay in the pool.
+    prefer_not: bool = Field(default=False)
+    # Share of the population with this value (0..1), the basis of the quotas.
+    population_share: float | None = None
+
+
+class Registration(SQLModel, table=True):
+    """A person in the respondent pool. Everyone registered with one code is one household."""
+
+    __tablename__ = "registration"
+
+    id: int | None = Field(default=None, primary_key=True)
+    assembly_id: int = Field(foreign_key="assembly.id", index=True)
+    invitation_id: int | None = Field(default=None, foreign_key="invitation.id", index=True)
+    # Random, not personal: used in anonymised exports and as the sortition id.
+    reference: str = Field(max_length=16, unique=True)
+    # "inv:<invitation id>" for letters; a random key for open, staff and imported entries.
+    household_key: str = Field(max_length=64, index=True)
+    channel: str = Field(max_length=20)  # letter | open | staff | import
+    name: str = Field(default="", max_length=200)
+    email: str = Field(default="", max_length=254, index=True)
+    phone: str = Field(default="", max_length=40)
+    accessibility_needs: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    dietary_needs: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    consent_privacy_at: datetime | None = None
+    consent_special_at: datetime | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+    withdrawn_at: datetime | None = None
+    purged_at: datetime | None = None
+    # Only a hash of the personal link's token, like password reset tokens.
+    token_hash: str = Field(max_length=64, unique=True)
+
+
+class RegistrationAnswer(SQLModel, table=True):
+    __tablename__ = "registration_answer"
+
+    registration_id: int = Field(foreign_key="registration.id", primary_key=True)
+    question_id: int = Field(foreign_key="category_question.id", primary_key=True)
+    option_id: int = Field(foreign_key="category_option.id", index=True)
+
+
+class RegistrationAvailability(SQLModel, table=True):
+    __tablename__ = "registration_availability"
+
+    registration_id: int = Field(foreign_key="registration.id", primary_key=True)
+    session_date_id: int = Field(foreign_key="session_date.id", primary_key=True)
+
+
+class CodeAttempt(SQLModel, table=True):
+    """A code typed on the registration page, kept to rate-limit guessing per IP."""
+
+    __tablename__ = "code_attempt"
+
+    id: int | None = Field(default=None, primary_key=True)
+    ip: str = Field(max_length=64, index=True)
+    created_at: datetime = Field(default_factory=utcnow, index=True)
+    success: bool = Field(default=False)
