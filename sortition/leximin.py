@@ -38,10 +38,10 @@ import time
 
 import highspy
 import numpy as np
-from scipy.optimize import nnls
 
 from .errors import SolverError
 from .groups import Distribution, Groups
+from .nnls import IncrementalNNLS
 from .panels import PanelSpace, _new_highs
 from .relaxation import relaxed_leximin
 from .result import ProgressCallback, SelectionResult
@@ -313,52 +313,62 @@ def _decompose(
     ``counts.T @ lambda == target``: the target is a lottery over panels exactly when it
     lies in the cone of the panels. Non-negative least squares over the panels found so
     far gives the nearest point of that cone; the residual ``r`` prices the next panel
-    (the one maximising ``r @ x``, which reduces the residual whenever ``r @ x > 0``).
-    Only the panels with positive weight are kept, so each least-squares solve has at
-    most about one panel per group. Rows are scaled by ``1/sqrt(target)`` so that small
-    groups count as much as large ones.
+    (any panel with ``r @ x > 0`` reduces the residual). Rows are scaled by
+    ``1/sqrt(target)`` so that small groups count as much as large ones.
+
+    Each iteration adds a quickly found good panel (``PanelSpace.good``); only when that
+    one does not improve is the pricing problem solved exactly. The least squares is
+    updated, not re-solved (``IncrementalNNLS``), and keeps only the panels with positive
+    weight, at most about one per group.
 
     Returns (weights, iterations, largest probability error, converged), or None when
-    a panel maximising ``r @ x`` has ``r @ x <= 0`` while some probability is still off
-    by more than ``_UNATTAINABLE``: Farkas' lemma then says the target is no lottery
-    over panels (the LP relaxation is not tight).
+    the best panel has ``r @ x <= 0`` while some probability is still off by more than
+    ``_UNATTAINABLE``: Farkas' lemma then says the target is no lottery over panels (the
+    LP relaxation is not tight).
     """
     weight = space.groups.weight.astype(float)
     scale = 1.0 / np.sqrt(np.maximum(target, 1e-9))
-    columns = [c.astype(float) for c in found]
+    least_squares = IncrementalNNLS(target * scale)
+    for counts in found:
+        least_squares.add(counts * scale, key=counts.astype(np.int64))
     error = np.inf
     first_error: float | None = None
+    iteration = 0
     for iteration in range(1, max_iterations + 1):
-        matrix = np.array(columns).T
-        weights, _ = nnls(matrix * scale[:, None], target * scale, maxiter=50 * len(target))
-        residual = target - matrix @ weights
+        residual = least_squares.residual / scale
         error = float(np.abs(residual / weight).max())
-        keep = weights > 0
-        columns = [c for c, k in zip(columns, keep, strict=True) if k]
-        weights = weights[keep]
         if error <= tolerance:
             break
         if deadline is not None and time.perf_counter() > deadline:
             break
         objective = residual * scale * scale
-        solution = space.best(objective)
+        solution = space.good(objective)
         assert solution.counts is not None
         if float(objective @ solution.counts) <= 1e-12:
-            # No panel reduces the residual: the least squares is at its optimum over all
-            # panels. A residual this large means the target is no lottery (Farkas); a
-            # tiny one is rounding, and the lottery is returned with its measured error.
+            solution = space.best(objective, relaxation_first=False)
+            assert solution.counts is not None
+            if float(objective @ solution.counts) <= 1e-12:
+                # No panel reduces the residual: the least squares is at its optimum
+                # over all panels. A residual this large means the target is no lottery
+                # (Farkas); a tiny one is rounding, and the lottery is returned with its
+                # measured error.
+                if error > _UNATTAINABLE:
+                    return None
+                break
+        if not least_squares.add(solution.counts * scale, key=solution.counts.astype(np.int64)):
+            # The panel adds no direction to the least squares: rounding has stalled it.
             if error > _UNATTAINABLE:
                 return None
             break
-        columns.append(solution.counts.astype(float))
         if progress is not None and iteration % 25 == 0:
             first_error = error if first_error is None else first_error
             done = np.log(first_error / error) / np.log(first_error / tolerance)
             progress(
                 float(np.clip(0.05 + 0.95 * done, 0.05, 0.99)),
-                f"{len(columns)} panels; largest probability error {error:.1e}",
+                f"{len(least_squares.columns)} panels; largest probability error {error:.1e}",
             )
-    found[:] = [c.astype(np.int64) for c in columns]
+    weights = least_squares.weights
+    found[:] = list(least_squares.keys)
     return weights / weights.sum(), iteration, error, error <= tolerance
 
 

@@ -1,0 +1,45 @@
+"""The incremental least squares against SciPy's NNLS."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy.optimize import nnls
+
+from sortition.nnls import IncrementalNNLS
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_adding_the_best_column_until_none_helps_reaches_scipys_optimum(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    rows, cols = 25, 60
+    matrix = rng.integers(0, 3, (rows, cols)).astype(float)
+    b = matrix[:, :10] @ rng.random(10) + 0.2 * rng.random(rows)
+    solver = IncrementalNNLS(b)
+    for _ in range(2000):
+        # Column generation in miniature: the column with the largest gradient enters.
+        gains = matrix.T @ solver.residual
+        best = int(np.argmax(gains))
+        if gains[best] <= 1e-10 or not solver.add(matrix[:, best], key=best):
+            break
+    expected, norm = nnls(matrix, b)
+    assert np.linalg.norm(solver.residual) == pytest.approx(norm, abs=1e-8)
+    assert (solver.weights > 0).all()
+    rebuilt = matrix[:, list(solver.keys)] @ solver.weights
+    assert np.allclose(b - rebuilt, solver.residual, atol=1e-9)
+
+
+def test_a_column_in_the_span_is_refused() -> None:
+    solver = IncrementalNNLS(np.array([1.0, 2.0, 3.0]))
+    assert solver.add(np.array([1.0, 0.0, 0.0]))
+    assert solver.add(np.array([0.0, 1.0, 0.0]))
+    assert not solver.add(np.array([2.0, 3.0, 0.0]))
+    assert len(solver.columns) == 2
+
+
+def test_an_exact_fit_leaves_no_residual() -> None:
+    solver = IncrementalNNLS(np.array([1.0, 2.0]))
+    solver.add(np.array([1.0, 0.0]))
+    solver.add(np.array([0.0, 1.0]))
+    assert np.allclose(solver.residual, 0.0)
+    assert np.allclose(solver.weights, [1.0, 2.0])
