@@ -37,10 +37,14 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from . import auth, cli, db, errors, i18n, jobs
     from .audit import views as audit_views
     from .dashboard import views as dashboard_views
+    from .draw import views as draw_views
     from .labels import ROLE_LABELS
     from .mail import views as mail_views
+    from .pool import views as pool_views
     from .public import views as public_views
     from .recruitment import views as recruitment_views
+    from .registration import logs as registration_logs
+    from .registration import views as registration_views
 
     db.init_app(app)
     jobs.init_app(app)
@@ -54,6 +58,13 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(audit_views.bp)
     app.register_blueprint(mail_views.bp)
     app.register_blueprint(recruitment_views.bp)
+    app.register_blueprint(draw_views.bp)
+    app.register_blueprint(draw_views.public_bp)
+    app.register_blueprint(pool_views.bp)
+    app.register_blueprint(registration_views.bp)
+    app.register_blueprint(registration_views.settings_bp)
+    # Registration codes and personal-link tokens never reach the request logs.
+    registration_logs.install(app.logger.name)
 
     @app.context_processor
     def template_globals() -> dict[str, Any]:

@@ -13,8 +13,11 @@ from . import audit, mail
 from .auth import service as auth_service
 from .dashboard import service as assembly_service
 from .db import get_session
+from .draw import demo as draw_demo
 from .models import Assembly, Role, Stage
+from .pool import demo as pool_demo
 from .recruitment import demo as recruitment_demo
+from .registration import demo as registration_demo
 
 DEMO_SLUG = "zorg-zeeland-demo"
 DEMO_DESCRIPTION = (
@@ -105,15 +108,33 @@ def demo(password: str | None) -> None:
     session.commit()
     report, batch = recruitment_demo.fill(session, actor, assembly)
     session.commit()
+    registration_demo.add_demo_form(session, assembly, actor)
+    session.commit()
+    registrations = pool_demo.add_demo_registrations(session, assembly)
+    session.commit()
+    drawn = draw_demo.add_demo_draw(session, assembly, actor)
 
     click.echo(f"Demo assembly: {assembly.name}  (/a/{assembly.slug}/)")
     click.echo(
         f"Address list: {report.imported} made-up addresses; letter batch {batch.number}: "
         f"{batch.letters} letters (seed {batch.seed})."
     )
+    click.echo(f"Respondent pool: {registrations} made-up registrations.")
+    if drawn is not None:
+        click.echo(
+            f"Panel draw: lottery over {drawn.run.pool_size} people computed in "
+            f"{drawn.seconds:.1f} s, seed {drawn.run.seed!r}, {drawn.replaced} seats replaced "
+            f"(/a/{assembly.slug}/loting)."
+        )
     click.echo("Logins (shown once; the database only keeps password hashes):")
     for role, email, user_password in logins:
         click.echo(f"  {role:<10} {email:<26} {user_password}")
+    demo_code = registration_demo.unused_code(session, assembly)
+    if demo_code:
+        click.echo(
+            f"Try registering at /a/{assembly.slug}/aanmelden with the unused letter code "
+            f"{demo_code}."
+        )
 
 
 @click.command("verify-audit", help="Check that no past audit entry was changed or removed.")

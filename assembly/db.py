@@ -20,7 +20,7 @@ from sqlmodel import Session
 
 ROOT_DIR = Path(__file__).resolve().parent.parent
 MIGRATIONS_DIR = ROOT_DIR / "migrations"
-SQLITE_BUSY_TIMEOUT_MS = 5000
+SQLITE_BUSY_TIMEOUT_MS = 15000
 
 
 def build_engine(url: str) -> Engine:

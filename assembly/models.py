@@ -50,6 +50,8 @@ class Assembly(SQLModel, table=True):
     organiser_contact: str = Field(default="", max_length=300)
     # Personal data of people not selected is purged this many months after the panel is final.
     retention_months: int = Field(default=12)
+    # When street, house number and postcode of the address list were blanked (privacy).
+    addresses_purged_at: datetime | None = None
 
 
 class Milestone(SQLModel, table=True):
@@ -209,6 +211,57 @@ class Invitation(SQLModel, table=True):
     code: str = Field(max_length=12, unique=True)
 
 
+class AddressImport(SQLModel, table=True):
+    """An upload of the address list, read by a background job, and how it went.
+
+    The rows are read into ``address_import_row`` in short transactions (so the rest of the
+    site keeps working on SQLite) and copied into the address list in one short transaction
+    at the end, so the list is replaced completely or not at all.
+    """
+
+    __tablename__ = "address_import"
+
+    id: int | None = Field(default=None, primary_key=True)
+    assembly_id: int = Field(foreign_key="assembly.id", index=True)
+    user_id: int | None = Field(default=None, foreign_key="staff_user.id")
+    created_at: datetime = Field(default_factory=utcnow)
+    # Written with every chunk: an import that stops being updated was stopped by a crash.
+    updated_at: datetime = Field(default_factory=utcnow)
+    finished_at: datetime | None = None
+    status: str = Field(default="queued", max_length=20)  # queued|running|done|rejected|failed
+    only_valid: bool = Field(default=False)
+    # The saved upload in the import folder (a random name), deleted when the job ends.
+    upload_name: str = Field(default="", max_length=100)
+    upload_bytes: int = Field(default=0)
+    # How far the job has read (bytes and rows): the progress the page shows.
+    bytes_read: int = Field(default=0)
+    rows_read: int = Field(default=0)
+    imported: int = Field(default=0)
+    invalid_rows: int = Field(default=0)
+    replaced: int = Field(default=0)
+    delimiter: str = Field(default=",", max_length=1)
+    # The row report as JSON: [[row, column, reason], ...] (reasons are codes, no data).
+    errors: str = Field(default="[]", sa_column=Column(Text, nullable=False, default="[]"))
+    failure: str = Field(default="", max_length=50)
+
+
+class AddressImportRow(SQLModel, table=True):
+    """A valid row of an import that is still being read; never read by anything else."""
+
+    __tablename__ = "address_import_row"
+
+    id: int | None = Field(default=None, primary_key=True)
+    import_id: int = Field(foreign_key="address_import.id", index=True)
+    external_id: str = Field(max_length=64)
+    street: str = Field(max_length=200)
+    house_number: str = Field(max_length=20)
+    postcode: str = Field(max_length=7)
+    city: str = Field(max_length=100)
+    municipality: str = Field(max_length=100)
+    district: str = Field(default="", max_length=100)
+    adults: int | None = None
+
+
 class SessionDate(SQLModel, table=True):
     """A planned session; registrants say on which of these they can come."""
 
@@ -255,6 +308,12 @@ class CategoryOption(SQLModel, table=True):
     prefer_not: bool = Field(default=False)
     # Share of the population with this value (0..1), the basis of the quotas.
     population_share: float | None = None
+    # Quotas of the panel draw: the share may be off by this much (0..1, percentage points
+    # / 100) before min and max are reached; min and max are computed from share and
+    # tolerance and may be edited (None until first set).
+    tolerance: float = Field(default=0.03)
+    quota_min: int | None = None
+    quota_max: int | None = None
 
 
 class Registration(SQLModel, table=True):
@@ -309,3 +368,118 @@ class CodeAttempt(SQLModel, table=True):
     ip: str = Field(max_length=64, index=True)
     created_at: datetime = Field(default_factory=utcnow, index=True)
     success: bool = Field(default=False)
+
+
+class PoolCountSnapshot(SQLModel, table=True):
+    """Anonymous counts per category value of pool members whose personal data was purged.
+
+    Purging deletes their answers, so the composition page adds these counts to the live
+    ones. Only people who were in the pool (not withdrawn) are counted.
+    """
+
+    __tablename__ = "pool_count_snapshot"
+    __table_args__ = (UniqueConstraint("assembly_id", "option_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    assembly_id: int = Field(foreign_key="assembly.id", index=True)
+    option_id: int = Field(foreign_key="category_option.id")
+    people: int = Field(default=0)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class DrawRun(SQLModel, table=True):
+    """One computation of the panel lottery (a background job) and, later, its public draw.
+
+    The anonymised inputs are stored exactly as published, so the fingerprint, the
+    downloads and ``python -m sortition verify`` always agree.
+    """
+
+    __tablename__ = "draw_run"
+
+    id: int | None = Field(default=None, primary_key=True)
+    assembly_id: int = Field(foreign_key="assembly.id", index=True)
+    # queued | running | done | infeasible | failed | cancelled
+    status: str = Field(default="queued", max_length=20)
+    created_at: datetime = Field(default_factory=utcnow)
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    # Written every few seconds by the worker: a stale heartbeat means the worker died.
+    heartbeat_at: datetime | None = None
+    attempts: int = Field(default=0)
+    progress: float = Field(default=0.0)
+    progress_message: str = Field(default="", max_length=300)
+    cancel_requested: bool = Field(default=False)
+    panel_size: int
+    reserves: int
+    algorithm: str = Field(default="leximin", max_length=20)
+    pool_size: int = Field(default=0)
+    households: int = Field(default=0)
+    people_csv: str = Field(sa_column=Column(Text, nullable=False))
+    categories_csv: str = Field(sa_column=Column(Text, nullable=False))
+    settings_json: str = Field(sa_column=Column(Text, nullable=False))
+    # Per category value at the start: label, population share, tolerance (for the pages).
+    targets_json: str = Field(sa_column=Column(Text, nullable=False))
+    fingerprint: str = Field(max_length=64)
+    # The lottery as published before the seed (report.json without a draw), and its hash.
+    report_json: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    lottery_sha256: str = Field(default="", max_length=64)
+    diagnosis_json: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    error: str = Field(default="", max_length=1000)
+    min_probability: float | None = None
+    max_probability: float | None = None
+    published_at: datetime | None = None
+    seed_method: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    seed: str | None = Field(default=None, max_length=200)
+    seeded_at: datetime | None = None
+    # report.json with the seed, the panel and the reserves.
+    final_report_json: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    respond_by: datetime | None = None
+
+
+class DrawPerson(SQLModel, table=True):
+    """A registrant in a run's pool: their selection probability and place in the draw."""
+
+    __tablename__ = "draw_person"
+
+    run_id: int = Field(foreign_key="draw_run.id", primary_key=True)
+    registration_id: int = Field(foreign_key="registration.id", primary_key=True, index=True)
+    reference: str = Field(max_length=16)
+    probability: float = Field(default=0.0)
+    selected: bool = Field(default=False)
+    reserve_rank: int | None = None
+
+
+class PanelMember(SQLModel, table=True):
+    """A seat on the panel: drawn, or taken over from someone who declined."""
+
+    __tablename__ = "panel_member"
+    __table_args__ = (UniqueConstraint("run_id", "registration_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    run_id: int = Field(foreign_key="draw_run.id", index=True)
+    registration_id: int = Field(foreign_key="registration.id", index=True)
+    origin: str = Field(default="draw", max_length=20)  # draw | reserve | replacement
+    replaces_id: int | None = Field(default=None, foreign_key="panel_member.id")
+    # pending | accepted | declined | no_answer
+    status: str = Field(default="pending", max_length=20)
+    created_at: datetime = Field(default_factory=utcnow)
+    invited_at: datetime | None = None
+    by_letter: bool = Field(default=False)
+    responded_at: datetime | None = None
+    # The personal link's token is derived from the secret key and this nonce (so a letter
+    # can be printed again); only its hash is looked up.
+    token_nonce: str = Field(default="", max_length=32)
+    token_hash: str | None = Field(default=None, max_length=64, unique=True)
+
+
+class DrawSignature(SQLModel, table=True):
+    """An observer's countersignature of a draw's result."""
+
+    __tablename__ = "draw_signature"
+    __table_args__ = (UniqueConstraint("run_id", "user_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    run_id: int = Field(foreign_key="draw_run.id", index=True)
+    user_id: int = Field(foreign_key="staff_user.id")
+    signed_at: datetime = Field(default_factory=utcnow)
+    report_sha256: str = Field(max_length=64)

@@ -15,6 +15,8 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from jinja2 import BytecodeCache
+from jinja2.bccache import Bucket
 from sqlalchemy import Engine, text
 from sqlmodel import SQLModel
 
@@ -85,12 +87,27 @@ def test_config(database_url: str, **overrides: Any) -> dict[str, Any]:
 test_config.__test__ = False  # type: ignore[attr-defined]
 
 
+class SharedBytecode(BytecodeCache):
+    """Compiled templates shared by the fresh apps the tests create: compiling the
+    templates again for every app would cost more than most tests themselves."""
+
+    store: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket: Bucket) -> None:
+        if bucket.key in self.store:
+            bucket.bytecode_from_string(self.store[bucket.key])
+
+    def dump_bytecode(self, bucket: Bucket) -> None:
+        self.store[bucket.key] = bucket.bytecode_to_string()
+
+
 @pytest.fixture
 def make_app(database_url: str, migrated_engine: Engine) -> Iterator[Callable[..., Flask]]:
     apps: list[Flask] = []
 
     def factory(**overrides: Any) -> Flask:
         app = create_app(test_config(database_url, **overrides))
+        app.jinja_env.bytecode_cache = SharedBytecode()
         apps.append(app)
         return app
 

@@ -15,7 +15,14 @@ GROUP = 4
 
 def new_code() -> str:
     """A fresh code in its stored (normalised) form: twelve characters, no hyphens."""
-    return "".join(secrets.choice(ALPHABET) for _ in range(LENGTH))
+    # One uniform number below 31**12 written in base 31: the same distribution as twelve
+    # separate choices, at a tenth of the cost when a lottery makes tens of thousands.
+    number = secrets.randbelow(len(ALPHABET) ** LENGTH)
+    chars = []
+    for _ in range(LENGTH):
+        number, digit = divmod(number, len(ALPHABET))
+        chars.append(ALPHABET[digit])
+    return "".join(chars)
 
 
 def normalise(code: str) -> str:

@@ -64,7 +64,7 @@ def address_csv(total: int = 20_000, seed: int = 2025) -> bytes:
 
 
 def fill(
-    session: Session, actor: str, assembly: Assembly, addresses: int = 20_000, letters: int = 2000
+    session: Session, actor: str, assembly: Assembly, addresses: int = 20_000, letters: int = 10_000
 ) -> tuple[service.ImportReport, InvitationBatch]:
     report = service.import_addresses(session, actor, assembly, io.BytesIO(address_csv(addresses)))  # type: ignore[arg-type]
     batch = service.draw_batch(

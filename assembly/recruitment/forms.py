@@ -68,3 +68,14 @@ class DrawForm(FlaskForm):
             if not math.isfinite(weight) or weight > 100:
                 raise ValidationError(_l("A weight must be between 0 and 100."))
             self.parsed_weights[match.group("name").strip()] = weight
+
+
+class LetterTextForm(FlaskForm):
+    letter_text = TextAreaField(
+        _l("Letter text"),
+        validators=[Length(max=6000)],
+        description=_l(
+            "Leave a blank line between paragraphs. The placeholders are filled in for each "
+            "letter. Leave the field empty to use the standard letter."
+        ),
+    )

@@ -6,8 +6,10 @@ view can say what went wrong in the organiser's language.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import hashlib
+import heapq
 import io
 import itertools
 import json
@@ -17,11 +19,12 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import IO, Any
 
-from sqlalchemy import case, delete, func, insert
+from sqlalchemy import Select, case, delete, func, insert
 from sqlmodel import Session, select
 
 from .. import audit
-from ..models import Address, Assembly, Invitation, InvitationBatch, User
+from ..audit import Actor
+from ..models import Address, Assembly, Invitation, InvitationBatch
 from . import codes
 
 BATCH_SIZE = 5000
@@ -51,6 +54,18 @@ POSTCODE = re.compile(r"^([1-9][0-9]{3})\s?([A-Za-z]{2})$")
 HOUSE_NUMBER = re.compile(r"^[1-9][0-9]{0,4}(?:[ -]?[A-Za-z0-9]{1,6}){0,2}$")
 
 STRATA_KINDS = ("municipality", "district")
+# What is kept of a row of the registry extract, in this order.
+ROW_COLUMNS = (
+    "external_id",
+    "street",
+    "house_number",
+    "postcode",
+    "city",
+    "municipality",
+    "district",
+    "adults",
+)
+Row = tuple[str, str, str, str, str, str, str, int | None]
 
 
 class RecruitmentError(Exception):
@@ -136,7 +151,7 @@ def _header_map(header: list[str]) -> tuple[dict[str, int], list[str]]:
 
 def _validate(
     line: int, cells: list[str], positions: dict[str, int], header: list[str], seen: set[str]
-) -> tuple[dict[str, Any] | None, list[RowError]]:
+) -> tuple[Row | None, list[RowError]]:
     if len(cells) != len(header):
         return None, [RowError(line, "", "columns")]
     values = {name: cells[index].strip() for name, index in positions.items()}
@@ -174,16 +189,16 @@ def _validate(
             seen.add(values["external_id"])
     if errors:
         return None, errors
-    return {
-        "external_id": values["external_id"],
-        "street": values["street"],
-        "house_number": values["house_number"],
-        "postcode": values["postcode"],
-        "city": values["city"],
-        "municipality": values["municipality"],
-        "district": values.get("district", ""),
-        "adults": adults,
-    }, []
+    return (
+        values["external_id"],
+        values["street"],
+        values["house_number"],
+        values["postcode"],
+        values["city"],
+        values["municipality"],
+        values.get("district", ""),
+        adults,
+    ), []
 
 
 def address_count(session: Session, assembly: Assembly) -> int:
@@ -201,25 +216,16 @@ def invitation_count(session: Session, assembly: Assembly) -> int:
     return session.exec(query).one()
 
 
-def import_addresses(
-    session: Session,
-    actor: User | None,
-    assembly: Assembly,
-    stream: IO[bytes],
-    *,
-    only_valid: bool = False,
-) -> ImportReport:
-    """Replace the address list with the CSV in ``stream``, read row by row.
+def read_addresses(stream: IO[bytes], report: ImportReport) -> Iterator[list[Row]]:
+    """The valid rows of the CSV in ``stream``, read row by row, checked and normalised, as
+    tuples of the values of ``ROW_COLUMNS``.
 
-    Valid rows are inserted in batches as the file is read; when there are errors and the
-    organiser did not choose ``only_valid``, :class:`ImportRejected` is raised and the
-    caller rolls back, so nothing is saved.
+    Yields an empty list as soon as the header has been checked, then a list (possibly
+    empty) after every ``BATCH_SIZE`` rows read and at the end, so a caller can write as it
+    goes and show progress. ``report`` counts the rows and collects the errors. Raises
+    :class:`ImportRejected` when the file cannot be used at all (a required column is
+    missing, or it is not UTF-8 from some row on).
     """
-    if session.exec(
-        select(InvitationBatch.id).where(InvitationBatch.assembly_id == assembly.id).limit(1)
-    ).first():
-        raise ListInUse()
-    report = ImportReport()
     lines = _text_stream(stream)
     try:
         first = next(iter(lines), "")
@@ -232,32 +238,27 @@ def import_addresses(
             for name in missing or ["address_id"]:
                 report.add(RowError(1, name, "missing_column"))
             raise ImportRejected(report)
-
-        report.replaced = address_count(session, assembly)
-        session.execute(delete(Address).where(Address.assembly_id == assembly.id))  # type: ignore[arg-type]
-        table = Address.__table__  # type: ignore[attr-defined]
+        yield []
         seen: set[str] = set()
-        pending: list[dict[str, Any]] = []
+        pending: list[Row] = []
+        read = 0
         for cells in reader:
             if not any(cell.strip() for cell in cells):
                 continue  # blank lines, often at the end of an export
             report.rows += 1
+            read += 1
             row, errors = _validate(reader.line_num, cells, positions, header, seen)
             if errors:
                 report.invalid_rows += 1
                 for error in errors:
                     report.add(error)
-                continue
-            assert row is not None
-            row["assembly_id"] = assembly.id
-            pending.append(row)
-            if len(pending) >= BATCH_SIZE:
-                session.execute(insert(table), pending)
-                report.imported += len(pending)
-                pending = []
-        if pending:
-            session.execute(insert(table), pending)
-            report.imported += len(pending)
+            else:
+                assert row is not None
+                pending.append(row)
+            if read >= BATCH_SIZE:
+                yield pending
+                pending, read = [], 0
+        yield pending
     except (UnicodeDecodeError, csv.Error):
         report.invalid_rows += 1
         report.add(RowError(report.rows + 2, "", "encoding"))
@@ -265,8 +266,42 @@ def import_addresses(
     finally:
         lines.detach()  # type: ignore[attr-defined] - leave the upload open for its owner
 
-    if report.invalid_rows and not only_valid:
-        raise ImportRejected(report)
+
+def insert_rows(
+    session: Session, model: Any, owner_column: str, owner: int, rows: list[Row]
+) -> None:
+    """Insert address rows for ``owner`` (an assembly, or an import being staged), in the
+    session's transaction, the fastest way each database offers.
+
+    PostgreSQL: ``COPY``. SQLite: plain parameter tuples through the driver's executemany,
+    40% faster than a Core insert, which prepares every row's parameters in Python first.
+    Names come from the models, never from input.
+    """
+    connection = session.connection()
+    quote = connection.dialect.identifier_preparer.quote
+    columns = ", ".join(quote(c) for c in (owner_column, *ROW_COLUMNS))
+    table = quote(model.__tablename__)
+    if connection.dialect.name == "postgresql":
+        raw = connection.connection.dbapi_connection
+        assert raw is not None
+        with raw.cursor() as cursor, cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:  # type: ignore[attr-defined]
+            for row in rows:
+                copy.write_row((owner, *row))
+        return
+    markers = ", ".join("?" * (len(ROW_COLUMNS) + 1))
+    sql = f"INSERT INTO {table} ({columns}) VALUES ({markers})"
+    connection.exec_driver_sql(sql, [(owner, *row) for row in rows])
+
+
+def check_list_free(session: Session, assembly: Assembly) -> None:
+    """Raise :class:`ListInUse` once letters have been drawn from the address list."""
+    if session.exec(
+        select(InvitationBatch.id).where(InvitationBatch.assembly_id == assembly.id).limit(1)
+    ).first():
+        raise ListInUse()
+
+
+def audit_import(session: Session, actor: Actor, assembly: Assembly, report: ImportReport) -> None:
     audit.record(
         session,
         actor,
@@ -279,6 +314,37 @@ def import_addresses(
             "replaced": report.replaced,
         },
     )
+
+
+def import_addresses(
+    session: Session,
+    actor: Actor,
+    assembly: Assembly,
+    stream: IO[bytes],
+    *,
+    only_valid: bool = False,
+) -> ImportReport:
+    """Replace the address list with the CSV in ``stream``, in the caller's transaction.
+
+    Valid rows are inserted in batches as the file is read; when there are errors and the
+    organiser did not choose ``only_valid``, :class:`ImportRejected` is raised and the
+    caller rolls back, so nothing is saved. The web application runs imports as a
+    background job instead (``import_job``), which keeps transactions short.
+    """
+    check_list_free(session, assembly)
+    report = ImportReport()
+    chunks = read_addresses(stream, report)
+    with contextlib.closing(chunks):
+        next(chunks)  # the header is complete
+        report.replaced = address_count(session, assembly)
+        session.execute(delete(Address).where(Address.assembly_id == assembly.id))  # type: ignore[arg-type]
+        for rows in chunks:
+            if rows:
+                insert_rows(session, Address, "assembly_id", assembly.id, rows)  # type: ignore[arg-type]
+                report.imported += len(rows)
+    if report.invalid_rows and not only_valid:
+        raise ImportRejected(report)
+    audit_import(session, actor, assembly, report)
     report.saved = True
     return report
 
@@ -343,6 +409,25 @@ def _order_key(seed: str, external_id: str) -> bytes:
     return hashlib.sha256(f"{seed}\x1f{external_id}".encode()).digest()
 
 
+def _ranked(
+    rows: Iterable[tuple[int, str, str]], seed: str, allocation: dict[str, int]
+) -> list[int]:
+    """The first ``allocation[stratum]`` addresses of each stratum by :func:`_order_key`."""
+    candidates: dict[str, list[tuple[bytes, int]]] = {n: [] for n, k in allocation.items() if k}
+    sha256 = hashlib.sha256
+    prefix = f"{seed}\x1f"
+    for address_id, external_id, stratum in rows:
+        bucket = candidates.get(stratum)
+        if bucket is not None:
+            # _order_key, inlined: this loop runs once for every address in the list.
+            bucket.append((sha256(f"{prefix}{external_id}".encode()).digest(), address_id))
+    chosen: list[int] = []
+    for name in sorted(candidates):
+        best = heapq.nsmallest(allocation[name], candidates[name])
+        chosen.extend(address_id for _key, address_id in best)
+    return chosen
+
+
 def new_seed() -> str:
     return secrets.token_hex(8)
 
@@ -356,7 +441,7 @@ class DrawRequest:
 
 
 def draw_batch(
-    session: Session, actor: User | None, assembly: Assembly, request: DrawRequest
+    session: Session, actor: Actor, assembly: Assembly, request: DrawRequest
 ) -> InvitationBatch:
     """Draw a batch of letters among the addresses not invited before, stratified."""
     kind = request.strata_kind if request.strata_kind in STRATA_KINDS else "municipality"
@@ -377,19 +462,13 @@ def draw_batch(
 
     column = Address.district if kind == "district" else Address.municipality
     invited = select(Invitation.address_id)
-    candidates: dict[str, list[tuple[bytes, int]]] = {name: [] for name in allocation}
     query = (
         select(Address.id, Address.external_id, column)
         .where(Address.assembly_id == assembly.id, Address.id.not_in(invited))  # type: ignore[union-attr]
         .execution_options(yield_per=BATCH_SIZE)
     )
-    for address_id, external_id, stratum in session.execute(query):
-        if allocation.get(stratum):
-            candidates[stratum].append((_order_key(seed, external_id), address_id))
-    chosen: list[int] = []
-    for name in sorted(allocation):
-        ranked = sorted(candidates[name])
-        chosen.extend(address_id for _key, address_id in ranked[: allocation[name]])
+    # Plain rows through the session's connection: no ORM bookkeeping per address.
+    chosen = _ranked(session.connection().execute(query), seed, allocation)  # type: ignore[arg-type]
     if not chosen:
         raise NothingToDraw()
 
@@ -476,6 +555,30 @@ def registration_url(base_url: str, assembly: Assembly, code: str) -> str:
     return f"{base_url}/a/{assembly.slug}/aanmelden?code={codes.display(code)}"
 
 
+def letter_rows_query(assembly: Assembly, batch_number: int | None = None) -> Select[Any]:
+    """Batch, letter, street, house number, postcode, city and code of every letter, in the
+    order the print house gets them; the CSV and the PDF list letters the same way."""
+    query = (
+        select(
+            InvitationBatch.number,
+            Invitation.id,
+            Address.street,
+            Address.house_number,
+            Address.postcode,
+            Address.city,
+            Invitation.code,
+        )
+        .join(InvitationBatch, Invitation.batch_id == InvitationBatch.id)  # type: ignore[arg-type]
+        .join(Address, Invitation.address_id == Address.id)  # type: ignore[arg-type]
+        .where(InvitationBatch.assembly_id == assembly.id)
+        .order_by(InvitationBatch.number, Address.postcode, Address.house_number, Invitation.id)  # type: ignore[arg-type]
+        .execution_options(yield_per=BATCH_SIZE)
+    )
+    if batch_number is not None:
+        query = query.where(InvitationBatch.number == batch_number)
+    return query
+
+
 def mail_merge_rows(
     session: Session, assembly: Assembly, base_url: str, batch_number: int | None = None
 ) -> Iterable[str]:
@@ -491,24 +594,7 @@ def mail_merge_rows(
 
     writer.writerow(EXPORT_HEADER)
     yield flush()
-    query = (
-        select(
-            InvitationBatch.number,
-            Invitation.id,
-            Address.street,
-            Address.house_number,
-            Address.postcode,
-            Address.city,
-            Invitation.code,
-        )
-        .join(InvitationBatch, Invitation.batch_id == InvitationBatch.id)  # type: ignore[arg-type]
-        .join(Address, Invitation.address_id == Address.id)  # type: ignore[arg-type]
-        .where(InvitationBatch.assembly_id == assembly.id)
-        .order_by(InvitationBatch.number, Address.postcode, Address.house_number)  # type: ignore[arg-type]
-        .execution_options(yield_per=BATCH_SIZE)
-    )
-    if batch_number is not None:
-        query = query.where(InvitationBatch.number == batch_number)
+    query = letter_rows_query(assembly, batch_number)
     for number, letter, street, house_number, postcode, city, code in session.execute(query):
         writer.writerow(
             (

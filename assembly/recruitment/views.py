@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import codecs
+import math
 import tempfile
 
 from flask import (
@@ -21,12 +22,12 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlmodel import select
 
-from .. import audit
+from .. import audit, jobs
 from ..access import EDITORS, current_staff, require_assembly_access, staff_required
 from ..db import get_session
 from ..models import Assembly
-from . import service
-from .forms import DrawForm, ImportForm
+from . import import_job, letters, service
+from .forms import DrawForm, ImportForm, LetterTextForm
 
 bp = Blueprint("recruitment", __name__, url_prefix="/beheer/a/<slug>/werving")
 
@@ -43,16 +44,29 @@ REASONS = {
     "duplicate": _l("This address id already occurs higher up in the file."),
     "encoding": _l("The file cannot be read from here on: save it as CSV in UTF-8."),
 }
+FATAL_REASONS = ("missing_column", "encoding")
+# One PDF holds at most this many letters (about 12 seconds to make on a small server), so
+# a download never runs into the time limits of web servers and proxies.
+LETTERS_PER_PDF = 1000
 
 
 def _assembly(slug: str) -> Assembly | None:
     return get_session().exec(select(Assembly).where(Assembly.slug == slug)).first()
 
 
-def _overview(item: Assembly, import_form: ImportForm, draw_form: DrawForm) -> str:
+def _overview(
+    item: Assembly,
+    import_form: ImportForm,
+    draw_form: DrawForm,
+    letter_form: LetterTextForm | None = None,
+) -> str:
     session = get_session()
     user = current_staff()
     batches = service.batches(session, item)
+    if letter_form is None:
+        letter_form = LetterTextForm(formdata=None)
+        letter_form.letter_text.data = letters.text_of(item)
+    latest_import = import_job.latest(session, item)
     return render_template(
         "recruitment/overview.html",
         assembly=item,
@@ -60,11 +74,32 @@ def _overview(item: Assembly, import_form: ImportForm, draw_form: DrawForm) -> s
         invited=service.invitation_count(session, item),
         municipalities=service.strata(session, item, "municipality"),
         districts=service.strata(session, item, "district"),
-        batches=[(b, service.allocation_of(b)) for b in batches],
+        batches=[(b, service.allocation_of(b), _pdf_parts(b.letters)) for b in batches],
         import_form=import_form,
         draw_form=draw_form,
+        letter_form=letter_form,
+        placeholders=_placeholder_help(),
+        import_running=latest_import is not None and import_job.is_active(latest_import),
         can_edit=user is not None and user.role in EDITORS,
     )
+
+
+def _pdf_parts(count: int) -> list[tuple[int, int, int]]:
+    """(part, first letter, last letter) of each PDF file of ``count`` letters."""
+    return [
+        (part + 1, part * LETTERS_PER_PDF + 1, min(count, (part + 1) * LETTERS_PER_PDF))
+        for part in range(math.ceil(count / LETTERS_PER_PDF))
+    ]
+
+
+def _placeholder_help() -> list[tuple[str, str]]:
+    return [
+        ("{aanhef}", _("“To the residents of” with the street and house number")),
+        ("{code}", _("the personal registration code, such as K7QM-R2XT-9VDA")),
+        ("{url}", _("the address of the registration page, with the code filled in")),
+        ("{sluitingsdatum}", _("the last day to sign up (empty when no date is set)")),
+        ("{assemblee}", _("the name of the assembly")),
+    ]
 
 
 def _flash_errors(*forms: ImportForm | DrawForm) -> None:
@@ -83,7 +118,7 @@ def overview(slug: str) -> str:
 
 @bp.post("/adressen")
 @staff_required()
-def import_addresses(slug: str) -> Response | str:
+def import_addresses(slug: str) -> Response:
     item = require_assembly_access(_assembly(slug), roles=EDITORS)
     form = ImportForm()
     back = redirect(url_for("recruitment.overview", slug=item.slug), code=303)
@@ -92,7 +127,7 @@ def import_addresses(slug: str) -> Response | str:
         return back  # type: ignore[return-value]
     session = get_session()
     try:
-        report = service.import_addresses(
+        record = import_job.start(
             session, current_staff(), item, form.file.data.stream, only_valid=form.only_valid.data
         )
     except service.ListInUse:
@@ -105,27 +140,48 @@ def import_addresses(slug: str) -> Response | str:
             "error",
         )
         return back  # type: ignore[return-value]
-    except service.ImportRejected as rejected:
+    except import_job.ImportRunning:
         session.rollback()
-        retry = ImportForm(formdata=None)
-        retry.only_valid.data = True
-        return render_template(
-            "recruitment/import_report.html",
-            assembly=item,
-            report=rejected.report,
-            reasons=REASONS,
-            form=retry,
-        )
+        flash(_("An address list is being imported already. Wait until it is done."), "error")
+        return redirect(url_for("recruitment.import_status", slug=item.slug), code=303)  # type: ignore[return-value]
     session.commit()
-    flash(
-        _(
-            "%(imported)s addresses imported; %(skipped)s rows with errors skipped.",
-            imported=report.imported,
-            skipped=report.invalid_rows,
-        ),
-        "success",
+    try:
+        jobs.enqueue(import_job.import_job, record.id)
+    except (OSError, ConnectionError):
+        import_job.abandon(session, record)
+        session.commit()
+        flash(_("The import could not be started. Try again in a few minutes."), "error")
+    return redirect(url_for("recruitment.import_status", slug=item.slug), code=303)  # type: ignore[return-value]
+
+
+@bp.get("/import")
+@staff_required()
+def import_status(slug: str) -> str:
+    item = require_assembly_access(_assembly(slug), roles=EDITORS)
+    record = import_job.latest(get_session(), item)
+    report = import_job.report_of(record) if record is not None else None
+    # The file as a whole could not be read: importing only its valid rows would not help.
+    fatal = report is not None and any(e.reason in FATAL_REASONS for e in report.errors)
+    retry = ImportForm(formdata=None)
+    if record is not None:
+        retry.only_valid.data = not fatal and (
+            record.only_valid or record.status == import_job.REJECTED
+        )
+    active = record is not None and import_job.is_active(record)
+    return render_template(
+        "recruitment/import_status.html",
+        assembly=item,
+        record=record,
+        active=active,
+        # Refreshing can be switched off: a page that reloads itself is hard to read with
+        # a screen reader or a magnifier.
+        refresh=active and request.args.get("vernieuwen") != "nee",
+        percent=import_job.progress_percent(record) if record is not None else 0,
+        report=report,
+        fatal=fatal,
+        reasons=REASONS,
+        form=retry,
     )
-    return back  # type: ignore[return-value]
 
 
 @bp.post("/loting")
@@ -195,3 +251,106 @@ def letters_csv(slug: str) -> Response:
     response = send_file(out, mimetype="text/csv", as_attachment=True, download_name=name)
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+@bp.post("/brieftekst")
+@staff_required()
+def letter_text(slug: str) -> Response | str:
+    item = require_assembly_access(_assembly(slug), roles=EDITORS)
+    form = LetterTextForm()
+    back = redirect(url_for("recruitment.overview", slug=item.slug, _anchor="brieven"), code=303)
+    if form.validate_on_submit():
+        session = get_session()
+        try:
+            standard = letters.save_text(
+                session, current_staff(), item, form.letter_text.data or ""
+            )
+        except letters.LetterTextError as exc:
+            session.rollback()
+            form.letter_text.errors = [_letter_text_error(exc)]  # type: ignore[assignment]
+        else:
+            session.commit()
+            if standard:
+                flash(_("The letters use the standard text."), "success")
+            else:
+                flash(_("The letter text has been saved."), "success")
+            return back
+    return _overview(item, ImportForm(formdata=None), DrawForm(formdata=None), form)
+
+
+def _letter_text_error(exc: letters.LetterTextError) -> str:
+    if isinstance(exc, letters.UnknownPlaceholder):
+        return _(
+            "Unknown placeholder: %(names)s. You can use %(known)s.",
+            names=", ".join(f"{{{name}}}" for name in exc.args[0]),
+            known=", ".join(f"{{{name}}}" for name in letters.PLACEHOLDERS),
+        )
+    if isinstance(exc, letters.StrayBrace):
+        return _("A { or } that is not part of a placeholder. Remove it.")
+    if isinstance(exc, letters.UnprintableCharacters):
+        return _(
+            "These characters cannot be printed in the letter: %(chars)s. Remove or replace them.",
+            chars=" ".join(exc.args[0]),
+        )
+    return _("The text is too long for one page. Make it shorter.")
+
+
+@bp.get("/brieven.pdf")
+@staff_required()
+def letters_pdf(slug: str) -> Response:
+    item = require_assembly_access(_assembly(slug), roles=EDITORS)
+    number = request.args.get("batch", type=int)
+    part = request.args.get("deel", default=1, type=int)
+    session = get_session()
+    batches = service.batches(session, item)
+    if number is not None:
+        batches = [b for b in batches if b.number == number]
+        if not batches:
+            abort(404)
+    total = sum(b.letters for b in batches)
+    if part < 1 or (part - 1) * LETTERS_PER_PDF >= max(total, 1):
+        abort(404)
+    query = service.letter_rows_query(item, number)
+    query = query.offset((part - 1) * LETTERS_PER_PDF).limit(LETTERS_PER_PDF)
+    rows = letters.letters_from_rows(session.execute(query))
+    # Who printed which letters is worth knowing; the codes themselves never enter the log.
+    audit.record(
+        session,
+        current_staff(),
+        "recruitment.letters_pdf",
+        item,
+        {"batch": number or "all", "part": part, "letters": len(rows)},
+    )
+    # The rows are in memory and the transaction (on SQLite: the write lock) ends before the
+    # pages are drawn.
+    session.commit()
+    out = tempfile.SpooledTemporaryFile(max_size=8 << 20, mode="w+b")  # noqa: SIM115
+    parts = math.ceil(total / LETTERS_PER_PDF)
+    name = f"brieven-{item.slug}" + (f"-{number}" if number is not None else "")
+    name += f"-deel-{part}" if parts > 1 else ""
+    letters.write_pdf(
+        out, item, rows, current_app.config["BASE_URL"], title=f"{item.name} – {name}"
+    )
+    out.seek(0)
+    response = send_file(
+        out, mimetype="application/pdf", as_attachment=True, download_name=f"{name}.pdf"
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/voorbeeldbrief.pdf")
+@staff_required()
+def sample_pdf(slug: str) -> Response:
+    item = require_assembly_access(_assembly(slug))
+    out = tempfile.SpooledTemporaryFile(max_size=1 << 20, mode="w+b")  # noqa: SIM115
+    letters.write_pdf(
+        out,
+        item,
+        [letters.sample_letter()],
+        current_app.config["BASE_URL"],
+        title=f"{item.name} – voorbeeldbrief",
+        sample=True,
+    )
+    out.seek(0)
+    return send_file(out, mimetype="application/pdf", download_name="voorbeeldbrief.pdf")

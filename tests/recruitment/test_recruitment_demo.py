@@ -2,8 +2,11 @@ from __future__ import annotations
 
 import csv
 import io
+import math
+import re
 from collections import Counter
 
+from assembly.recruitment import views
 from assembly.recruitment.demo import DEMO_SEED, ZEELAND, address_csv
 
 from ..conftest import login
@@ -20,10 +23,17 @@ def test_demo_addresses_follow_the_population() -> None:
 def test_demo_has_an_address_list_and_a_batch_of_letters(app) -> None:
     result = app.test_cli_runner().invoke(args=["demo", "--password", "demo-password-1"])
     assert result.exit_code == 0, result.output
-    assert "2000 letters" in result.output
+    found = re.search(r"letter batch 1: (\d+) letters", result.output)
+    assert found, result.output
+    letters = int(found[1])
     client = app.test_client()
     login(client, "organisator@example.org", "demo-password-1")
     page = client.get("/beheer/a/zorg-zeeland-demo/werving/").text
     assert "Noord-Beveland" in page and DEMO_SEED in page
     export = client.get("/beheer/a/zorg-zeeland-demo/werving/brieven.csv?batch=1")
-    assert export.data.decode("utf-8-sig").count("\n") == 2001
+    assert export.data.decode("utf-8-sig").count("\n") == letters + 1
+    # The letters come as PDF files of at most 1,000 letters each.
+    parts = math.ceil(letters / views.LETTERS_PER_PDF)
+    assert page.count("brieven.pdf?batch=1") == parts
+    sample = client.get("/beheer/a/zorg-zeeland-demo/werving/voorbeeldbrief.pdf")
+    assert sample.status_code == 200 and sample.data.startswith(b"%PDF")

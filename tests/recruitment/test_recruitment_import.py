@@ -183,9 +183,11 @@ def _post(client, data: bytes, **fields):
 def test_upload_shows_the_report_and_saves_nothing(client, app, world) -> None:
     login(client, world.emails["organiser"])
     response = _post(client, csv_bytes([VALID[0], "0009,Markt,1,nope,Goes,Goes,,"]))
-    assert response.status_code == 200
-    assert "Importverslag" in response.text
-    assert "Geen Nederlandse postcode" in response.text
+    assert response.status_code == 303
+    assert response.headers["Location"].endswith("/beheer/a/beraad-a/werving/import")
+    page = client.get(response.headers["Location"]).text
+    assert "Er is niets opgeslagen: 1 van de 2 regels bevatten fouten." in page
+    assert "Geen Nederlandse postcode" in page
     assert _addresses(app) == []
 
     response = _post(client, csv_bytes([VALID[0], "0009,Markt,1,nope,Goes,Goes,,"]), only_valid="y")

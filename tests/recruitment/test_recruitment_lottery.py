@@ -179,3 +179,17 @@ def test_observer_reads_batches_but_has_no_forms_or_export(client, app, world) -
     page = client.get("/beheer/a/beraad-a/werving/").text
     assert "zichtbaar" in page
     assert "brieven.csv" not in page and 'type="file"' not in page and "/loting" not in page
+
+
+def test_ranking_follows_the_documented_order_key() -> None:
+    rows = [(n, f"ZL{n:05d}", "Goes" if n % 3 else "Veere") for n in range(60)]
+    chosen = service._ranked(rows, "openbaar", {"Goes": 5, "Veere": 2, "Tholen": 0})
+    by_key = {
+        stratum: sorted(
+            (service._order_key("openbaar", external_id), n)
+            for n, external_id, s in rows
+            if s == stratum
+        )
+        for stratum in ("Goes", "Veere")
+    }
+    assert chosen == [n for _k, n in by_key["Goes"][:5]] + [n for _k, n in by_key["Veere"][:2]]

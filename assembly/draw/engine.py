@@ -1,0 +1,539 @@
+"""The one place where the web application meets the sortition engine.
+
+It turns the database into the engine's inputs (the eligible registrants, their
+households and the quotas from the editor), writes those inputs as the exact files that
+are published (``mensen.csv``, ``quota.csv``), and calls ``sortition`` to check, solve,
+draw and replace. The published files are parsed back with the engine's own loaders, so
+the web application and ``python -m sortition verify`` can never read them differently.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import math
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from sqlmodel import Session, select
+
+import sortition
+from sortition.draw import DrawResult, draw_from_description
+from sortition.io import PeopleTable, load_people, load_quotas
+from sortition.report import build_report, canonical_json, fingerprint, quota_table, summary
+
+from ..models import (
+    Assembly,
+    CategoryOption,
+    CategoryQuestion,
+    Registration,
+    RegistrationAnswer,
+)
+
+PEOPLE_FILE = "mensen.csv"
+CATEGORIES_FILE = "quota.csv"
+REPORT_FILE = "report.json"
+LOTTERY_FILE = "loting.json"
+ID_COLUMN = "id"
+HOUSEHOLD_COLUMN = "household"
+ALGORITHM = "leximin"
+# Fixed, as in the command line: the lottery depends only on the published inputs.
+SOLVER_RNG_SEED = 0
+DEFAULT_TOLERANCE = 0.03
+ENGINE_TOLERANCE = 1e-6
+
+Progress = sortition.ProgressCallback
+
+
+class EngineError(Exception):
+    pass
+
+
+class NoCategories(EngineError):
+    """The assembly has no category questions, so there is nothing to draw on."""
+
+
+class PoolTooSmall(EngineError):
+    """Fewer eligible registrants (``args[0]``) than seats on the panel (``args[1]``)."""
+
+
+class BadInputs(EngineError):
+    """The engine rejected the inputs; ``args[0]`` is its ``InputError``."""
+
+
+# --- quotas ---------------------------------------------------------------------------------
+
+
+def computed_bounds(share: float | None, tolerance: float, panel_size: int) -> tuple[int, int]:
+    """Min and max from a population share ± a tolerance, rounded outward.
+
+    Without a share (for "prefer not to say") there is no target: 0 to the panel size.
+    """
+    if share is None:
+        return 0, panel_size
+    # A tiny margin so that 150 × 0.2 = 30.000000000000004 still rounds to 30.
+    low = math.floor(panel_size * (share - tolerance) + 1e-9)
+    high = math.ceil(panel_size * (share + tolerance) - 1e-9)
+    return max(0, low), min(panel_size, max(high, 0))
+
+
+@dataclass(frozen=True)
+class QuotaLine:
+    """One category value with its target share, tolerance and effective min and max."""
+
+    question_id: int
+    option_id: int
+    category: str
+    question: str
+    question_en: str
+    value: str
+    label: str
+    label_en: str
+    prefer_not: bool
+    share: float | None
+    tolerance: float
+    min: int
+    max: int
+    computed_min: int
+    computed_max: int
+    pool: int = 0
+
+    @property
+    def edited(self) -> bool:
+        return (self.min, self.max) != (self.computed_min, self.computed_max)
+
+
+def questions(
+    session: Session, assembly: Assembly
+) -> list[tuple[CategoryQuestion, list[CategoryOption]]]:
+    found = session.exec(
+        select(CategoryQuestion)
+        .where(CategoryQuestion.assembly_id == assembly.id)
+        .order_by(CategoryQuestion.position, CategoryQuestion.id)  # type: ignore[arg-type]
+    ).all()
+    ids = [q.id for q in found]
+    options: dict[int, list[CategoryOption]] = {q.id: [] for q in found}  # type: ignore[misc]
+    if ids:
+        for option in session.exec(
+            select(CategoryOption)
+            .where(CategoryOption.question_id.in_(ids))  # type: ignore[attr-defined]
+            .order_by(CategoryOption.position, CategoryOption.id)  # type: ignore[arg-type]
+        ):
+            options[option.question_id].append(option)
+    return [(q, options[q.id]) for q in found]  # type: ignore[index]
+
+
+def quota_lines(
+    session: Session, assembly: Assembly, pool_counts: dict[int, int] | None = None
+) -> list[QuotaLine]:
+    """The quotas as the editor shows them, in question and option order."""
+    lines = []
+    for question, options in questions(session, assembly):
+        for option in options:
+            low, high = computed_bounds(
+                None if option.prefer_not else option.population_share,
+                option.tolerance,
+                assembly.panel_size,
+            )
+            lines.append(
+                QuotaLine(
+                    question_id=question.id,  # type: ignore[arg-type]
+                    option_id=option.id,  # type: ignore[arg-type]
+                    category=question.category,
+                    question=question.question,
+                    question_en=question.question_en,
+                    value=option.value,
+                    label=option.label,
+                    label_en=option.label_en,
+                    prefer_not=option.prefer_not,
+                    share=None if option.prefer_not else option.population_share,
+                    tolerance=option.tolerance,
+                    min=low if option.quota_min is None else option.quota_min,
+                    max=high if option.quota_max is None else option.quota_max,
+                    computed_min=low,
+                    computed_max=high,
+                    pool=(pool_counts or {}).get(option.id, 0),  # type: ignore[arg-type]
+                )
+            )
+    return lines
+
+
+# --- the pool -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Person:
+    """An eligible registrant as the engine sees them: no name, no contact details."""
+
+    registration_id: int
+    reference: str
+    household_key: str
+    option_ids: tuple[int, ...]  # one per question, in question order
+
+
+@dataclass(frozen=True)
+class Pool:
+    people: tuple[Person, ...]
+    # Registrants left out because a question has no answer and no "prefer not" option.
+    incomplete: int
+
+
+def eligible_pool(session: Session, assembly: Assembly) -> Pool:
+    """Everyone who may be drawn: consented, not withdrawn, not purged; sorted by reference.
+
+    An answer to a special-category question (e.g. an opinion) only counts with its own
+    consent; without it, and without an answer at all, the person counts as "prefer not
+    to say" where the question has that option, and is left out otherwise.
+    """
+    qs = questions(session, assembly)
+    registrations = session.exec(
+        select(Registration)
+        .where(
+            Registration.assembly_id == assembly.id,
+            Registration.consent_privacy_at.is_not(None),  # type: ignore[union-attr]
+            Registration.withdrawn_at.is_(None),  # type: ignore[union-attr]
+            Registration.purged_at.is_(None),  # type: ignore[union-attr]
+        )
+        .order_by(Registration.reference)  # type: ignore[arg-type]
+    ).all()
+    answers: dict[int, dict[int, int]] = {}
+    if registrations:
+        query = (
+            select(RegistrationAnswer)
+            .join(Registration, RegistrationAnswer.registration_id == Registration.id)  # type: ignore[arg-type]
+            .where(Registration.assembly_id == assembly.id)
+        )
+        for answer in session.exec(query):
+            answers.setdefault(answer.registration_id, {})[answer.question_id] = answer.option_id
+    fallback = {q.id: next((o.id for o in options if o.prefer_not), None) for q, options in qs}
+    valid = {q.id: {o.id for o in options} for q, options in qs}
+    people = []
+    incomplete = 0
+    for registration in registrations:
+        given = answers.get(registration.id, {})  # type: ignore[arg-type]
+        chosen: list[int] = []
+        for question, _options in qs:
+            option_id = given.get(question.id)  # type: ignore[arg-type]
+            if question.special_category and registration.consent_special_at is None:
+                option_id = None
+            if option_id not in valid[question.id]:
+                option_id = fallback[question.id]
+            if option_id is None:
+                break
+            chosen.append(option_id)
+        if len(chosen) != len(qs):
+            incomplete += 1
+            continue
+        people.append(
+            Person(
+                registration.id,  # type: ignore[arg-type]
+                registration.reference,
+                registration.household_key,
+                tuple(chosen),
+            )
+        )
+    return Pool(tuple(people), incomplete)
+
+
+def pool_counts(pool: Pool) -> dict[int, int]:
+    counts: dict[int, int] = {}
+    for person in pool.people:
+        for option_id in person.option_ids:
+            counts[option_id] = counts.get(option_id, 0) + 1
+    return counts
+
+
+# --- the published files --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """The exact bytes that are published, and what was derived from them."""
+
+    people_csv: bytes
+    categories_csv: bytes
+    settings: dict[str, Any]
+    fingerprint: str
+    pool_size: int
+    households: int
+    # registration id of each reference (never published)
+    registration_ids: dict[str, int]
+    # per category value: the question, the labels, the population share and tolerance
+    targets: list[dict[str, Any]]
+
+
+def _csv_bytes(rows: Sequence[Sequence[str]]) -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerows(rows)
+    return out.getvalue().encode("utf-8")
+
+
+def settings_for(panel_size: int, tolerance: float = ENGINE_TOLERANCE) -> dict[str, Any]:
+    """The options that shape the lottery, recorded in report.json as the CLI does."""
+    return {
+        "panel_size": panel_size,
+        "tolerance": tolerance,
+        "algorithm": ALGORITHM,
+        "id_column": ID_COLUMN,
+        "generated_ids": False,
+        "address_columns": [HOUSEHOLD_COLUMN],
+        "time_limit": None,
+        "solver_rng_seed": SOLVER_RNG_SEED,
+    }
+
+
+def build_inputs(
+    session: Session, assembly: Assembly, tolerance: float = ENGINE_TOLERANCE
+) -> Inputs:
+    """Snapshot the pool and the quotas as the files the draw is computed from.
+
+    The household keys (which may say which letter someone answered) are replaced by
+    anonymous ones numbered in order of the random references, so the files say nothing
+    about who lives where.
+    """
+    qs = questions(session, assembly)
+    if not qs:
+        raise NoCategories()
+    pool = eligible_pool(session, assembly)
+    if len(pool.people) < assembly.panel_size:
+        raise PoolTooSmall(len(pool.people), assembly.panel_size)
+    value_of = {o.id: o.value for _q, options in qs for o in options}
+    anonymous: dict[str, str] = {}
+    for person in pool.people:
+        anonymous.setdefault(person.household_key, "")
+    width = len(str(len(anonymous)))
+    for number, key in enumerate(anonymous, start=1):
+        anonymous[key] = f"h{number:0{width}d}"
+    header = [ID_COLUMN, HOUSEHOLD_COLUMN, *(q.category for q, _ in qs)]
+    rows = [header]
+    for person in pool.people:
+        rows.append(
+            [
+                person.reference,
+                anonymous[person.household_key],
+                *(value_of[o] for o in person.option_ids),
+            ]
+        )
+    people_bytes = _csv_bytes(rows)
+    lines = quota_lines(session, assembly)
+    categories_bytes = _csv_bytes(
+        [["feature", "value", "min", "max"]]
+        + [[line.category, line.value, str(line.min), str(line.max)] for line in lines]
+    )
+    settings = settings_for(assembly.panel_size, tolerance)
+    return Inputs(
+        people_csv=people_bytes,
+        categories_csv=categories_bytes,
+        settings=settings,
+        fingerprint=fingerprint(people_bytes, categories_bytes, canonical_json(settings)),
+        pool_size=len(pool.people),
+        households=len(anonymous),
+        registration_ids={p.reference: p.registration_id for p in pool.people},
+        targets=[
+            {
+                "category": line.category,
+                "question": line.question,
+                "question_en": line.question_en,
+                "value": line.value,
+                "label": line.label,
+                "label_en": line.label_en,
+                "prefer_not": line.prefer_not,
+                "share": line.share,
+                "tolerance": line.tolerance,
+            }
+            for line in lines
+        ],
+    )
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """Published files read back with the engine's loaders."""
+
+    quotas: sortition.Quotas
+    people: PeopleTable
+    instance: sortition.Instance
+
+    def values_of(self, reference: str) -> dict[str, str]:
+        """The category values of one person, from the published file."""
+        row = self.people.rows[self.people.index(reference)]
+        return {
+            category: row[self.people.header.index(category)] for category in self.quotas.categories
+        }
+
+
+def load(people_csv: bytes, categories_csv: bytes, panel_size: int) -> Loaded:
+    """Read the files exactly as ``python -m sortition`` would (raises ``BadInputs``)."""
+    with tempfile.TemporaryDirectory(prefix="burgerberaad-draw-") as directory:
+        people_path = Path(directory) / PEOPLE_FILE
+        categories_path = Path(directory) / CATEGORIES_FILE
+        people_path.write_bytes(people_csv)
+        categories_path.write_bytes(categories_csv)
+        try:
+            quotas = load_quotas(categories_path)
+            people = load_people(
+                people_path, quotas, id_column=ID_COLUMN, address_columns=[HOUSEHOLD_COLUMN]
+            )
+            instance = sortition.Instance(people.pool, quotas, panel_size)
+        except sortition.InputError as error:
+            raise BadInputs(error) from None
+    return Loaded(quotas, people, instance)
+
+
+# --- check, solve, draw ----------------------------------------------------------------------
+
+
+def check(loaded: Loaded) -> sortition.Diagnosis:
+    return sortition.check(loaded.instance)
+
+
+def diagnosis_to_dict(diagnosis: sortition.Diagnosis) -> dict[str, Any]:
+    """JSON-ready: conflicts with their codes and parameters, and the relaxations."""
+    return {
+        "feasible": diagnosis.feasible,
+        "conflicts": [
+            {
+                "code": c.code,
+                "message": c.message,
+                "params": {k: v for k, v in c.params.items() if isinstance(v, str | int | float)},
+                "quotas": [list(q) for q in c.quotas],
+            }
+            for c in diagnosis.conflicts
+        ],
+        "relaxations": [
+            {"category": r.category, "value": r.value, "bound": r.bound, "old": r.old, "new": r.new}
+            for r in diagnosis.relaxations
+        ],
+        "forced_in": len(diagnosis.forced_in),
+        "forced_out": len(diagnosis.forced_out),
+    }
+
+
+def report_text(report: dict[str, Any]) -> str:
+    """report.json as written by the command line."""
+    return json.dumps(report, indent=1, ensure_ascii=False) + "\n"
+
+
+def sha256_text(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class Solved:
+    report: dict[str, Any]
+    probabilities: dict[str, float]  # per reference
+    summary: dict[str, Any]
+
+
+def solve(
+    loaded: Loaded,
+    people_csv: bytes,
+    categories_csv: bytes,
+    settings: dict[str, Any],
+    n_reserves: int,
+    *,
+    progress: Progress | None = None,
+    tolerance: float = ENGINE_TOLERANCE,
+    time_limit: float | None = None,
+) -> Solved:
+    """The LEXIMIN lottery over the pool and the report that publishes it (no seed yet).
+
+    Raises ``sortition.InfeasibleError`` (with the diagnosis) and ``SolverError``.
+    """
+    result = sortition.find_distribution(
+        loaded.instance,
+        algorithm=settings.get("algorithm", ALGORITHM),
+        tolerance=tolerance,
+        time_limit=time_limit,
+        progress=progress,
+        rng=SOLVER_RNG_SEED,
+    )
+    report = build_report(
+        loaded.instance,
+        result,
+        people=people_csv,
+        categories=categories_csv,
+        settings=settings,
+        n_reserves=n_reserves,
+        file_names={"people": PEOPLE_FILE, "categories": CATEGORIES_FILE},
+    )
+    ids = loaded.instance.pool.ids
+    probabilities = {
+        person: float(p) for person, p in zip(ids, np.asarray(result.probabilities), strict=True)
+    }
+    return Solved(report, probabilities, summary(result))
+
+
+def draw(report: dict[str, Any], seed: str) -> DrawResult:
+    """The panel and the ordered reserves that ``seed`` gives (the published procedure)."""
+    return draw_from_description(
+        report["distribution"], seed, n_reserves=int(report.get("n_reserves") or 0)
+    )
+
+
+def final_report(report: dict[str, Any], loaded: Loaded, drawn: DrawResult) -> dict[str, Any]:
+    """report.json after the draw, with the same fields the command line writes."""
+    final = dict(report)
+    index = {person: i for i, person in enumerate(loaded.instance.pool.ids)}
+    final["seed"] = drawn.seed
+    final["draw"] = {"number": float(drawn.number), "panel_index": int(drawn.panel_index)}
+    final["selected"] = list(drawn.selected)
+    final["reserves"] = list(drawn.reserves)
+    final["quota_table"] = quota_table(loaded.instance, [index[p] for p in drawn.selected])
+    return final
+
+
+def quotas_hold(loaded: Loaded, references: Sequence[str]) -> bool:
+    """Whether a panel of these people has the panel size and meets every quota."""
+    if len(references) != loaded.instance.panel_size:
+        return False
+    index = [loaded.people.index(r) for r in references]
+    return all(row["ok"] for row in quota_table(loaded.instance, index))
+
+
+# --- replacement ----------------------------------------------------------------------------
+
+
+def replace(
+    loaded: Loaded,
+    *,
+    available: set[str],
+    panel: Sequence[str],
+    dropped: Sequence[str],
+    seed: str,
+) -> tuple[str, ...]:
+    """Draw replacements for ``dropped`` with the engine, keeping every other member.
+
+    The pool is narrowed to the panel and the people still ``available`` (not withdrawn,
+    never on the panel before); everyone who stays is treated as confirmed, so nobody
+    loses a seat. Raises ``sortition.InfeasibleError`` when no replacement keeps every
+    quota.
+    """
+    pool = loaded.instance.pool
+    on_panel = set(panel)
+    keep = [i for i, person in enumerate(pool.ids) if person in available or person in on_panel]
+    sub_pool = sortition.Pool(
+        tuple(pool.ids[i] for i in keep),
+        pool.features[keep],
+        None if pool.households is None else pool.households[keep],
+    )
+    instance = sortition.Instance(sub_pool, loaded.quotas, loaded.instance.panel_size)
+    position = {person: i for i, person in enumerate(sub_pool.ids)}
+    leaving = set(dropped)
+    staying = [position[p] for p in panel if p not in leaving]
+    outcome = sortition.replace(
+        instance,
+        panel=[position[p] for p in panel],
+        dropped=[position[p] for p in dropped],
+        confirmed=staying,
+        seed=seed,
+        algorithm=ALGORITHM,
+    )
+    return outcome.replacements

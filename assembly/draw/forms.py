@@ -1,0 +1,215 @@
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import date
+from typing import Any
+
+from flask_babel import format_decimal
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import (
+    BooleanField,
+    DateField,
+    Field,
+    HiddenField,
+    IntegerField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
+from wtforms.validators import (
+    AnyOf,
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    ValidationError,
+)
+
+from .engine import QuotaLine
+from .service import ANSWERS, MAX_SEED, MAX_SEED_METHOD, Relaxation
+
+
+class PercentField(StringField):
+    """A percentage as people type it (12, 12.5, 12,5 or 12,5 %), stored as a fraction."""
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        text = str(valuelist[0]) if valuelist else ""
+        cleaned = text.strip().rstrip("%").strip().replace(",", ".")
+        if not cleaned:
+            self.data = None
+            return
+        try:
+            number = float(cleaned)
+        except ValueError:
+            self.data = None
+            raise ValueError(_l("Enter a percentage, for example 12 or 12,5.")) from None
+        if not 0 <= number <= 100:
+            self.data = None
+            raise ValueError(_l("Enter a percentage from 0 to 100."))
+        self.data = number / 100
+
+    def _value(self) -> str:
+        if self.raw_data:
+            return str(self.raw_data[0])
+        if self.data is None:
+            return ""
+        return str(format_decimal(round(float(self.data) * 100, 4), format="#,##0.####"))
+
+
+def _required_percent(form: FlaskForm, field: Field) -> None:
+    if field.data is None and not field.errors:
+        raise ValidationError(_l("Enter a percentage."))
+
+
+class QuotaForm(FlaskForm):
+    """Share, tolerance, min and max per category value; fields are added per option."""
+
+    lines: list[QuotaLine]
+
+    def rows(self) -> list[tuple[QuotaLine, Field, Field, Field, Field]]:
+        return [
+            (
+                line,
+                self[f"share_{line.option_id}"],
+                self[f"tolerance_{line.option_id}"],
+                self[f"min_{line.option_id}"],
+                self[f"max_{line.option_id}"],
+            )
+            for line in self.lines
+        ]
+
+
+def quota_form(lines: Sequence[QuotaLine], panel_size: int, **kwargs: Any) -> QuotaForm:
+    """A form with four fields per category value, filled from ``lines``."""
+
+    class Form(QuotaForm):
+        pass
+
+    for line in lines:
+        name = f"{line.category} {line.value}"
+        setattr(
+            Form,
+            f"share_{line.option_id}",
+            PercentField(
+                _l("Population share (%%) of %(name)s", name=name),
+                default=line.share,
+            ),
+        )
+        setattr(
+            Form,
+            f"tolerance_{line.option_id}",
+            PercentField(
+                _l("Tolerance (percentage points) of %(name)s", name=name),
+                default=line.tolerance,
+                validators=[_required_percent],
+            ),
+        )
+        setattr(
+            Form,
+            f"min_{line.option_id}",
+            IntegerField(
+                _l("Minimum of %(name)s", name=name),
+                default=line.min,
+                validators=[InputRequired(), NumberRange(min=0, max=panel_size)],
+            ),
+        )
+        setattr(
+            Form,
+            f"max_{line.option_id}",
+            IntegerField(
+                _l("Maximum of %(name)s", name=name),
+                default=line.max,
+                validators=[InputRequired(), NumberRange(min=0, max=panel_size)],
+            ),
+        )
+    form = Form(**kwargs)
+    form.lines = list(lines)
+    return form
+
+
+class SharesImportForm(FlaskForm):
+    file = FileField(
+        _l("Population figures (CSV)"),
+        validators=[FileRequired(_l("Choose a CSV file."))],
+        description=_l(
+            "Columns: category, value, share. The share as a fraction (0.12) or a "
+            "percentage (12 or 12%). Separated by commas or semicolons."
+        ),
+    )
+
+
+class ActionForm(FlaskForm):
+    """A button that changes something: only the CSRF token."""
+
+
+class RelaxForm(FlaskForm):
+    changes = HiddenField(validators=[DataRequired()])
+    state = HiddenField(validators=[DataRequired()])
+
+    parsed: list[Relaxation]
+
+    def validate_changes(self, field: HiddenField) -> None:
+        try:
+            items = json.loads(field.data or "")
+            self.parsed = [
+                Relaxation(
+                    str(i["category"]),
+                    str(i["value"]),
+                    str(i["bound"]),
+                    int(i["old"]),
+                    int(i["new"]),
+                )
+                for i in items
+            ]
+        except (ValueError, TypeError, KeyError):
+            raise ValidationError(_l("The suggestion could not be read; check again.")) from None
+
+
+class PublishForm(FlaskForm):
+    seed_method = TextAreaField(
+        _l("How the seed will be chosen"),
+        validators=[DataRequired(), Length(max=MAX_SEED_METHOD)],
+        description=_l(
+            "For example: “Five numbers from 1 to 99, drawn live by the mayor on 12 March "
+            "at 20:00 during the livestream, written with spaces: 07 12 19 33 41.”"
+        ),
+    )
+
+
+class SeedForm(FlaskForm):
+    seed = StringField(
+        _l("The seed"),
+        validators=[DataRequired(), Length(max=MAX_SEED)],
+        description=_l("Type it exactly as it was chosen in public; spaces count."),
+    )
+    witnessed = BooleanField(
+        _l("This seed was chosen in public as announced, with the observer present."),
+        validators=[DataRequired(_l("Confirm that the seed was chosen as announced."))],
+    )
+
+
+class InviteForm(FlaskForm):
+    respond_by = DateField(
+        _l("Answer before (date)"),
+        validators=[DataRequired(_l("Enter a date."))],
+        description=_l("The invited people can accept or decline until the end of this day."),
+    )
+
+    def validate_respond_by(self, field: DateField) -> None:
+        if field.data is not None and field.data < date.today():
+            raise ValidationError(_l("Choose a date that is not in the past."))
+
+
+class AnswerForm(FlaskForm):
+    """The answer an organiser records for one seat (the select is in the table row)."""
+
+    member_id = IntegerField(validators=[DataRequired()])
+    answer = StringField(_l("Answer"), validators=[DataRequired(), AnyOf(ANSWERS)])
+
+
+class RespondForm(FlaskForm):
+    accept = SubmitField(_l("Yes, I will take part"))
+    decline = SubmitField(_l("No, I will not take part"))

@@ -1,0 +1,1 @@
+"""The respondent pool (aanmeldingen): the organisers' view of everyone who registered."""

@@ -1,0 +1,84 @@
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import BooleanField, IntegerField, StringField
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+
+from ..models import CategoryOption, CategoryQuestion, SessionDate
+from ..registration.forms import registration_form_class
+from .privacy import MAX_RETENTION_MONTHS
+
+Questions = Sequence[tuple[CategoryQuestion, Sequence[CategoryOption]]]
+
+
+def staff_form_class(
+    questions: Questions, session_dates: Sequence[SessionDate], *, with_code: bool
+) -> type[FlaskForm]:
+    """The registration helper's staff form, plus the letter's code for a new entry."""
+    base = registration_form_class(questions, session_dates, staff=True)
+    if not with_code or hasattr(base, "code"):
+        return base
+
+    class StaffRegistrationForm(base):  # type: ignore[valid-type,misc]
+        code = StringField(
+            _l("Code from the letter (optional)"),
+            validators=[Optional(), Length(max=20)],
+            description=_l(
+                "When the person has their letter at hand, the code puts them in the "
+                "household of that letter, like K7QM-R2XT-9VDA."
+            ),
+        )
+
+    return StaffRegistrationForm
+
+
+class ImportForm(FlaskForm):
+    file = FileField(
+        _l("Registrations (CSV)"),
+        validators=[FileRequired(_l("Choose a CSV file."))],
+        description=_l(
+            "Columns: name, email, phone, and one column per category named like the "
+            "category; optional: code, availability. Separated by commas or semicolons."
+        ),
+    )
+    consent = BooleanField(
+        _l("These people gave their consent on the paper form"),
+        validators=[DataRequired(_l("Confirm that these people gave their consent."))],
+    )
+    only_valid = BooleanField(_l("If some rows have errors, import only the valid rows"))
+
+
+class ConfirmForm(FlaskForm):
+    """A button whose only field is the CSRF token (withdraw, re-activate)."""
+
+
+class RetentionForm(FlaskForm):
+    retention_months = IntegerField(
+        _l("Retention period in months"),
+        validators=[
+            InputRequired(_l("Enter a number of months.")),
+            NumberRange(min=1, max=MAX_RETENTION_MONTHS),
+        ],
+        description=_l(
+            "How long after the panel is final the personal data of people who were not "
+            "selected is kept."
+        ),
+    )
+
+
+class PurgeAddressesForm(FlaskForm):
+    confirm = BooleanField(
+        _l("I understand that street, house number and postcode are removed for good"),
+        validators=[DataRequired(_l("Tick the box to confirm."))],
+    )
+
+
+class PurgeUnselectedForm(FlaskForm):
+    confirm = BooleanField(
+        _l("I understand that the personal data of people not selected is removed for good"),
+        validators=[DataRequired(_l("Tick the box to confirm."))],
+    )
