@@ -31,12 +31,12 @@ DEMO_DESCRIPTION = (
     "Dit is een demonstratie met verzonnen gegevens."
 )
 DEMO_PLANS = {
-    Stage.SETUP.value: "januari 2025",
-    Stage.RECRUITMENT.value: "februari – maart 2025 (10.000 brieven)",
-    Stage.DRAW.value: "april 2025, openbare loting",
-    Stage.SESSIONS.value: "mei – september 2025, zes zaterdagen in Goes",
-    Stage.VOTING.value: "oktober 2025",
-    Stage.AGREEMENT.value: "november 2025",
+    Stage.SETUP.value: "september 2026",
+    Stage.RECRUITMENT.value: "oktober – november 2026 (10.000 brieven)",
+    Stage.DRAW.value: "december 2026, openbare loting",
+    Stage.SESSIONS.value: "februari – mei 2027, vier zaterdagen in Goes, Middelburg en Terneuzen",
+    Stage.VOTING.value: "juni 2027",
+    Stage.AGREEMENT.value: "juli 2027",
 }
 DEMO_USERS = (
     ("admin@example.org", "Beheerder", Role.ADMIN),
@@ -113,6 +113,11 @@ def demo(password: str | None) -> None:
     registrations = pool_demo.add_demo_registrations(session, assembly)
     session.commit()
     drawn = draw_demo.add_demo_draw(session, assembly, actor)
+    if drawn is not None:
+        # The demo shows every stage built so far, the panel draw being the latest.
+        assembly.stage = Stage.DRAW.value
+        session.add(assembly)
+        session.commit()
 
     click.echo(f"Demo assembly: {assembly.name}  (/a/{assembly.slug}/)")
     click.echo(

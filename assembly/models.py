@@ -416,6 +416,9 @@ class DrawRun(SQLModel, table=True):
     households: int = Field(default=0)
     people_csv: str = Field(sa_column=Column(Text, nullable=False))
     categories_csv: str = Field(sa_column=Column(Text, nullable=False))
+    # The published files name people by a random id made for this run; this maps it to
+    # the registration (JSON, never published), so no id in them is known elsewhere.
+    id_map_json: str = Field(default="{}", sa_column=Column(Text, nullable=False, default="{}"))
     settings_json: str = Field(sa_column=Column(Text, nullable=False))
     # Per category value at the start: label, population share, tolerance (for the pages).
     targets_json: str = Field(sa_column=Column(Text, nullable=False))

@@ -14,6 +14,7 @@ import hashlib
 import io
 import json
 import math
+import secrets
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -294,9 +295,11 @@ def build_inputs(
 ) -> Inputs:
     """Snapshot the pool and the quotas as the files the draw is computed from.
 
-    The household keys (which may say which letter someone answered) are replaced by
-    anonymous ones numbered in order of the random references, so the files say nothing
-    about who lives where.
+    People are named by random ids made for this run, not by their registration
+    reference (which is in their confirmation e-mail): knowing someone's reference must
+    not reveal their answers or whether they were drawn. The household keys (which may
+    say which letter someone answered) are replaced by anonymous ones numbered in order
+    of those ids, so the files say nothing about who lives where.
     """
     qs = questions(session, assembly)
     if not qs:
@@ -305,18 +308,24 @@ def build_inputs(
     if len(pool.people) < assembly.panel_size:
         raise PoolTooSmall(len(pool.people), assembly.panel_size)
     value_of = {o.id: o.value for _q, options in qs for o in options}
+    pseudonyms: set[str] = set()
+    while len(pseudonyms) < len(pool.people):
+        pseudonyms.add("d" + secrets.token_hex(5))
+    # Sorted random ids paired with the people in random order: rows in id order.
+    shuffled = secrets.SystemRandom().sample(pool.people, len(pool.people))
+    people = list(zip(sorted(pseudonyms), shuffled, strict=True))
     anonymous: dict[str, str] = {}
-    for person in pool.people:
+    for _pseudonym, person in people:
         anonymous.setdefault(person.household_key, "")
     width = len(str(len(anonymous)))
     for number, key in enumerate(anonymous, start=1):
         anonymous[key] = f"h{number:0{width}d}"
     header = [ID_COLUMN, HOUSEHOLD_COLUMN, *(q.category for q, _ in qs)]
     rows = [header]
-    for person in pool.people:
+    for pseudonym, person in people:
         rows.append(
             [
-                person.reference,
+                pseudonym,
                 anonymous[person.household_key],
                 *(value_of[o] for o in person.option_ids),
             ]
@@ -335,7 +344,7 @@ def build_inputs(
         fingerprint=fingerprint(people_bytes, categories_bytes, canonical_json(settings)),
         pool_size=len(pool.people),
         households=len(anonymous),
-        registration_ids={p.reference: p.registration_id for p in pool.people},
+        registration_ids={pseudonym: p.registration_id for pseudonym, p in people},
         targets=[
             {
                 "category": line.category,

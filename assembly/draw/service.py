@@ -566,6 +566,7 @@ def create_run(
         settings_json=json.dumps(inputs.settings, sort_keys=True),
         targets_json=json.dumps(inputs.targets, ensure_ascii=False),
         fingerprint=inputs.fingerprint,
+        id_map_json=json.dumps(inputs.registration_ids, sort_keys=True),
     )
     session.add(run)
     session.flush()
@@ -832,13 +833,7 @@ def _save(app: Flask, run_id: int, attempt: int, solved: engine.Solved) -> str:
                 assembly=run.assembly_id,
             )
             return CANCELLED
-        ids = dict(
-            session.execute(
-                select(Registration.reference, Registration.id).where(
-                    Registration.assembly_id == run.assembly_id
-                )
-            ).all()
-        )
+        ids: dict[str, int] = json.loads(run.id_map_json)
         rows = [
             {
                 "run_id": run_id,
@@ -1429,6 +1424,41 @@ def respond(
         {"reference": reference, "by": "participant"},
         assembly=run.assembly_id,
     )
+
+
+def give_up_seat(session: Session, registration: Registration) -> bool:
+    """Someone who withdraws or erases their data declines the seat they hold, if any.
+
+    Returns whether they held one; the organiser then fills it like any other decline.
+    """
+    assembly = session.get(Assembly, registration.assembly_id)
+    run = seeded_run(session, assembly) if assembly is not None else None
+    if run is None:
+        return False
+    member = session.exec(
+        select(PanelMember).where(
+            PanelMember.run_id == run.id, PanelMember.registration_id == registration.id
+        )
+    ).first()
+    if member is None or member.status not in SEATED:
+        return False
+    member.status = DECLINED
+    member.responded_at = utcnow()
+    session.add(member)
+    person = session.exec(
+        select(DrawPerson).where(
+            DrawPerson.run_id == run.id, DrawPerson.registration_id == registration.id
+        )
+    ).one()
+    audit.record(
+        session,
+        PARTICIPANT_ACTOR,
+        "draw.declined",
+        member,
+        {"reference": person.reference, "by": "withdrawal"},
+        assembly=run.assembly_id,
+    )
+    return True
 
 
 def record_answer(

@@ -8,7 +8,8 @@ from werkzeug.wrappers import Response
 
 from ..db import get_engine, get_session
 from ..labels import STAGE_LABELS
-from ..models import STAGE_ORDER, Assembly, Milestone
+from ..models import STAGE_ORDER, Assembly, Milestone, Stage
+from ..registration.service import is_closed
 
 bp = Blueprint("public", __name__)
 
@@ -40,7 +41,13 @@ def assembly(slug: str) -> str:
         for i, stage in enumerate(STAGE_ORDER)
     ]
     return render_template(
-        "public/assembly.html", assembly=item, timeline=timeline, stage_labels=STAGE_LABELS
+        "public/assembly.html",
+        assembly=item,
+        timeline=timeline,
+        stage_labels=STAGE_LABELS,
+        # During recruitment residents find the registration page from here (with the
+        # letter's code, or without one when open registration is on).
+        registration_open=item.stage == Stage.RECRUITMENT.value and not is_closed(item),
     )
 
 

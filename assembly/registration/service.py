@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app, render_template
-from flask_babel import force_locale, get_locale
+from flask_babel import force_locale, format_decimal, get_locale
 from flask_babel import gettext as _
 from sqlalchemy import delete, func
 from sqlmodel import Session, select
@@ -542,6 +542,14 @@ def withdraw(session: Session, registration: Registration, *, actor: Actor) -> N
     registration.updated_at = registration.withdrawn_at
     session.add(registration)
     audit.record(session, actor, "registration.withdraw", registration, {})
+    _give_up_seat(session, registration)
+
+
+def _give_up_seat(session: Session, registration: Registration) -> None:
+    # Imported here: the panel draw builds on the registrations, not the other way round.
+    from ..draw.service import give_up_seat
+
+    give_up_seat(session, registration)
 
 
 def erase(session: Session, registration: Registration, *, actor: Actor) -> None:
@@ -553,6 +561,8 @@ def erase(session: Session, registration: Registration, *, actor: Actor) -> None
     """
     if registration.purged_at is not None:
         return
+    if registration.withdrawn_at is None:
+        _give_up_seat(session, registration)
     now = utcnow()
     for table in (RegistrationAnswer, RegistrationAvailability):
         session.execute(delete(table).where(table.registration_id == registration.id))  # type: ignore[arg-type, attr-defined]
@@ -818,7 +828,8 @@ def _check_question(
     total = sum(share for _i, _o, share in rows if share is not None)
     if total > 1.0001:
         errors["options"] = _(
-            "The population shares add up to more than 1 (%(total)s).", total=f"{total:.3g}"
+            "The population shares add up to more than 1 (%(total)s).",
+            total=format_decimal(total, "#,##0.###"),
         )
     kept = {o.option_id for _i, o, _s in rows if o.option_id is not None}
     removed = [o for o in existing if o.id not in kept]

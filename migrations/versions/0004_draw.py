@@ -38,6 +38,7 @@ def upgrade() -> None:
     sa.Column('households', sa.Integer(), nullable=False),
     sa.Column('people_csv', sa.Text(), nullable=False),
     sa.Column('categories_csv', sa.Text(), nullable=False),
+    sa.Column('id_map_json', sa.Text(), nullable=False),
     sa.Column('settings_json', sa.Text(), nullable=False),
     sa.Column('targets_json', sa.Text(), nullable=False),
     sa.Column('fingerprint', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),

@@ -31,9 +31,15 @@ def test_min_and_max_are_rounded_outward(share, tolerance, panel, expected) -> N
 
 
 def _people(app) -> list[dict[str, str]]:
+    """The published people file, each row with the registration's reference added."""
     with app.app_context():
-        inputs = engine.build_inputs(get_session(), assembly())
-    return list(csv.DictReader(io.StringIO(inputs.people_csv.decode())))
+        session = get_session()
+        inputs = engine.build_inputs(session, assembly())
+        reference_of = {r.id: r.reference for r in session.exec(select(Registration))}
+    rows = list(csv.DictReader(io.StringIO(inputs.people_csv.decode())))
+    for row in rows:
+        row["reference"] = reference_of[inputs.registration_ids[row["id"]]]
+    return rows
 
 
 def test_only_consenting_active_registrants_are_in_the_pool(app, pool) -> None:
@@ -45,19 +51,21 @@ def test_only_consenting_active_registrants_are_in_the_pool(app, pool) -> None:
         people[pool[12].reference].consent_privacy_at = None
         session.commit()
     rows = _people(app)
-    references = {row["id"] for row in rows}
+    references = {row["reference"] for row in rows}
     assert len(rows) == len(pool) - 3
     assert not references & {pool[10].reference, pool[11].reference, pool[12].reference}
 
 
 def test_published_people_file_is_anonymous(app, pool) -> None:
     rows = _people(app)
-    assert list(rows[0]) == ["id", "household", "geslacht", "leeftijd", "regio"]
+    assert list(rows[0])[:-1] == ["id", "household", "geslacht", "leeftijd", "regio"]
     # Households are anonymous numbers; people who live together share one.
-    households = {row["id"]: row["household"] for row in rows}
+    households = {row["reference"]: row["household"] for row in rows}
     assert households[pool[0].reference] == households[pool[1].reference]
     assert households[pool[2].reference] != households[pool[0].reference]
-    text = str(rows)
+    # Nobody is named by their registration reference, which is in their e-mail.
+    assert not {row["id"] for row in rows} & {row["reference"] for row in rows}
+    text = str([{k: v for k, v in row.items() if k != "reference"} for row in rows])
     assert "test:" not in text and "Testpersoon" not in text and "@" not in text
 
 
@@ -82,7 +90,7 @@ def test_opinion_without_its_own_consent_counts_as_prefer_not(app, pool) -> None
         session.delete(answer)
         session.commit()
         missing = session.get(Registration, answer.registration_id).reference
-    rows = {row["id"]: row for row in _people(app)}
+    rows = {row["reference"]: row for row in _people(app)}
     assert rows[pool[5].reference]["geslacht"] == "onbekend"
     assert rows[missing]["geslacht"] == "onbekend"
 

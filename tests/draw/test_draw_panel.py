@@ -214,3 +214,38 @@ def test_final_panel_for_the_privacy_purge(organiser, app, drawn) -> None:
     assert keep == {s.registration.id for s in result.seats} | {
         r.registration.id for r in result.reserves
     }
+
+
+def test_a_member_who_withdraws_is_flagged_on_the_result(organiser, app, drawn) -> None:
+    """Someone on the panel who withdraws through their personal link (or erases their data)
+    keeps the seat until the organiser records the answer: the page must say so."""
+    seats = _result(app).seats
+    assert "trok de aanmelding in" not in organiser.get(PAGE).text
+    with app.app_context():
+        session = get_session()
+        registration = session.get(Registration, seats[0].registration.id)
+        registration.withdrawn_at = utcnow()
+        session.add(registration)
+        session.commit()
+    page = organiser.get(PAGE).text
+    assert page.count("trok de aanmelding in") == 1
+
+
+@pytest.mark.parametrize("how", ["withdraw", "erase"])
+def test_withdrawing_or_erasing_gives_up_the_seat(app, drawn, how: str) -> None:
+    from assembly.registration import service as registration_service
+
+    seat = _result(app).seats[0]
+    with app.app_context():
+        session = get_session()
+        registration = session.get(Registration, seat.registration.id)
+        getattr(registration_service, how)(session, registration, actor="test")
+        session.commit()
+        member = session.exec(
+            select(PanelMember).where(PanelMember.registration_id == seat.registration.id)
+        ).one()
+        assert member.status == service.DECLINED
+        logged = session.exec(
+            select(AuditEntry).where(AuditEntry.action == "draw.declined")
+        ).all()
+        assert [json.loads(e.payload)["by"] for e in logged] == ["withdrawal"]

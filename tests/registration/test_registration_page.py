@@ -382,3 +382,13 @@ def test_personal_data_export_is_json(client, setup: Setup) -> None:
     assert {a["category"]: a["value"] for a in data["answers"]}["leeftijd"] == "65-79"
     assert [d["session"] for d in data["available_on"]] == ["Bijeenkomst 1", "Bijeenkomst 3"]
     assert data["consent_special_at"]
+
+
+def test_the_public_page_links_to_registration_while_recruiting(client, setup: Setup) -> None:
+    link = f'href="/a/{SLUG}/aanmelden"'
+    assert link not in client.get(f"/a/{SLUG}/").text  # still being set up
+    _set(setup, stage="recruitment")
+    page = client.get(f"/a/{SLUG}/").text
+    assert link in page and ">Aanmelden</a>" in page
+    _set(setup, registration_closes_at=utcnow() - timedelta(minutes=1))
+    assert link not in client.get(f"/a/{SLUG}/").text
