@@ -76,7 +76,11 @@ class IncrementalNNLS:
 
     def _remove(self, indices: np.ndarray) -> None:
         for index in sorted((int(i) for i in indices), reverse=True):
-            self._q, self._r = qr_delete(self._q, self._r, index, 1, which="col")
+            q, r = qr_delete(self._q, self._r, index, 1, which="col")
+            # With as many columns as rows the factorisation is square, and deleting from
+            # it returns a full one (R with a zero last row): keep the economic part.
+            width = r.shape[1]
+            self._q, self._r = q[:, :width], r[:width, :]
             del self.columns[index]
             del self.keys[index]
         self.weights = np.delete(self.weights, indices)

@@ -9,12 +9,16 @@ from scipy.optimize import nnls
 from sortition.nnls import IncrementalNNLS
 
 
+@pytest.mark.parametrize("shape", [(25, 60), (6, 40), (4, 4)])
 @pytest.mark.parametrize("seed", range(5))
-def test_adding_the_best_column_until_none_helps_reaches_scipys_optimum(seed: int) -> None:
+def test_adding_the_best_column_until_none_helps_reaches_scipys_optimum(
+    seed: int, shape: tuple[int, int]
+) -> None:
     rng = np.random.default_rng(seed)
-    rows, cols = 25, 60
+    rows, cols = shape
     matrix = rng.integers(0, 3, (rows, cols)).astype(float)
-    b = matrix[:, :10] @ rng.random(10) + 0.2 * rng.random(rows)
+    used = min(10, cols)
+    b = matrix[:, :used] @ rng.random(used) + 0.2 * rng.random(rows)
     solver = IncrementalNNLS(b)
     for _ in range(2000):
         # Column generation in miniature: the column with the largest gradient enters.
@@ -43,3 +47,15 @@ def test_an_exact_fit_leaves_no_residual() -> None:
     solver.add(np.array([0.0, 1.0]))
     assert np.allclose(solver.residual, 0.0)
     assert np.allclose(solver.weights, [1.0, 2.0])
+
+
+def test_a_square_factorisation_stays_usable_after_a_column_leaves() -> None:
+    # As many passive columns as rows, then one column must go: this crashed a LEXIMIN
+    # run on a benchmark pool ("expected square matrix").
+    solver = IncrementalNNLS(np.array([1.0, 1.0, -1.0]))
+    solver.add(np.array([1.0, 0.0, 0.0]))
+    solver.add(np.array([0.0, 1.0, 0.0]))
+    solver.add(np.array([1.0, 1.0, 1.0]))  # would need a negative weight: it leaves again
+    assert len(solver.columns) == 2
+    assert solver.add(np.array([0.0, 0.0, 1.0])) in (True, False)
+    assert np.allclose(solver.residual, [0.0, 0.0, -1.0])
