@@ -34,7 +34,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         n = int(app.config["TRUSTED_PROXIES"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
 
-    from . import auth, cli, db, errors, i18n, jobs
+    from . import auth, cli, db, errors, i18n, jobs, logs
     from .audit import views as audit_views
     from .dashboard import views as dashboard_views
     from .draw import views as draw_views
@@ -43,7 +43,6 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from .pool import views as pool_views
     from .public import views as public_views
     from .recruitment import views as recruitment_views
-    from .registration import logs as registration_logs
     from .registration import views as registration_views
 
     db.init_app(app)
@@ -63,8 +62,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(pool_views.bp)
     app.register_blueprint(registration_views.bp)
     app.register_blueprint(registration_views.settings_bp)
-    # Registration codes and personal-link tokens never reach the request logs.
-    registration_logs.install(app.logger.name)
+    # Registration codes, personal-link tokens and pool searches never reach the logs.
+    logs.install(app.logger.name)
 
     @app.context_processor
     def template_globals() -> dict[str, Any]:

@@ -314,11 +314,14 @@ def save_quota(slug: str) -> Response | str:
 
 @bp.post("/quota/import")
 @staff_required()
-def import_shares(slug: str) -> Response:
+def import_shares(slug: str) -> Response | str:
     item = require_assembly_access(_assembly(slug), roles=EDITORS)
     form = SharesImportForm()
     back = redirect(url_for("draw.quota", slug=item.slug), code=303)
     if not form.validate_on_submit():
+        lines = engine.quota_lines(get_session(), item)
+        if lines and form.errors.keys() - {"csrf_token"}:
+            return _quota_page(item, quota_form(lines, item.panel_size, formdata=None), form)
         _flash_errors(form)
         return back  # type: ignore[return-value]
     session = get_session()

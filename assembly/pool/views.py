@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import codecs
+from datetime import date, datetime
 from typing import Any
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import format_date, format_datetime
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -17,7 +19,7 @@ from ..models import Assembly, Registration
 from ..recruitment import service as recruitment
 from ..registration import forms as registration_forms
 from ..registration import service as registrations
-from . import commands, logs, privacy, service
+from . import commands, privacy, service
 from .forms import (
     ConfirmForm,
     ImportForm,
@@ -58,6 +60,23 @@ REASONS = {
 }
 
 
+@bp.app_template_filter("pool_day")
+def pool_day(value: datetime | date | None, format: str = "long") -> str:
+    """A day in Dutch time, written out for the organisers (9 november 2026)."""
+    if value is None:
+        return "–"
+    day = registrations.local_time(value).date() if isinstance(value, datetime) else value
+    return str(format_date(day, format))
+
+
+@bp.app_template_filter("pool_when")
+def pool_when(value: datetime | None) -> str:
+    """A moment in Dutch time (9 nov 2026, 14:30)."""
+    if value is None:
+        return "–"
+    return str(format_datetime(registrations.local_time(value), "d MMM y, HH:mm", rebase=False))
+
+
 def _assembly(slug: str) -> Assembly | None:
     return get_session().exec(select(Assembly).where(Assembly.slug == slug)).first()
 
@@ -82,6 +101,11 @@ def _flash_errors(form: FlaskForm) -> None:
     for field_errors in form.errors.values():
         for error in field_errors:
             flash(str(error), "error")
+
+
+def _field_errors(form: FlaskForm) -> bool:
+    """Whether a field other than the CSRF token has an error, to show next to it."""
+    return bool(form.errors.keys() - {"csrf_token"})
 
 
 # --- the table ---------------------------------------------------------------------------
@@ -248,7 +272,7 @@ def detail(slug: str, reference: str) -> Response | str:
             data = registration_forms.data_from_form(form, questions, dates)
             try:
                 registrations.update_registration(
-                    session, registration, data, actor=current_staff()
+                    session, registration, data, actor=current_staff(), staff=True
                 )
             except registrations.RegistrationInvalid as invalid:
                 session.rollback()
@@ -353,6 +377,8 @@ def import_registrations(slug: str) -> Response | str:
     item = require_assembly_access(_assembly(slug), roles=EDITORS)
     form = ImportForm()
     if not form.validate_on_submit():
+        if _field_errors(form):
+            return _import_page(item, form)
         _flash_errors(form)
         return redirect(url_for("pool.import_form", slug=item.slug), code=303)  # type: ignore[return-value]
     session = get_session()
@@ -429,11 +455,13 @@ def privacy_page(slug: str) -> str:
 
 @bp.post("/privacy/bewaartermijn")
 @staff_required()
-def retention(slug: str) -> Response:
+def retention(slug: str) -> Response | str:
     item = require_assembly_access(_assembly(slug), roles=EDITORS)
     form = RetentionForm()
     back = redirect(url_for("pool.privacy_page", slug=item.slug), code=303)
     if not form.validate_on_submit():
+        if _field_errors(form):
+            return _privacy_page(item, form)
         _flash_errors(form)
         return back  # type: ignore[return-value]
     session = get_session()
@@ -494,5 +522,3 @@ def purge_unselected(slug: str) -> Response:
 
 
 bp.cli.add_command(commands.purge_expired)
-# Search terms (names, e-mail addresses) never reach the request logs.
-bp.record_once(lambda state: logs.install(state.app.logger.name))

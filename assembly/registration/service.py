@@ -214,8 +214,14 @@ def normalise_email(email: str) -> str | None:
     return result.normalized
 
 
-def validate(session: Session, assembly: Assembly, data: RegistrationData) -> dict[str, str]:
-    """Every problem with ``data``, as field name -> message in the current language."""
+def validate(
+    session: Session, assembly: Assembly, data: RegistrationData, *, staff: bool = False
+) -> dict[str, str]:
+    """Every problem with ``data``, as field name -> message in the current language.
+
+    ``staff``: entered by an organiser on someone's behalf, so the messages about the
+    opinion's permission speak about the person instead of to them.
+    """
     errors: dict[str, str] = {}
     name = data.name.strip()
     if not name:
@@ -239,11 +245,23 @@ def validate(session: Session, assembly: Assembly, data: RegistrationData) -> di
         if option is None:
             errors[key] = _("Choose an answer.")
         elif question.special_category and not data.consent_special and not option.prefer_not:
-            if any(o.prefer_not for o in options):
+            prefer_not = next((o for o in options if o.prefer_not), None)
+            if staff and prefer_not is not None:
+                errors[key] = _(
+                    "This answer can only be stored if the person gave permission by phone "
+                    "or on paper. Choose “%(label)s”, or tick below that they gave permission.",
+                    label=option_label(prefer_not),
+                )
+            elif staff:
+                errors["consent_special"] = _(
+                    "This answer can only be stored if the person gave permission by phone "
+                    "or on paper."
+                )
+            elif prefer_not is not None:
                 errors[key] = _(
                     "You did not give permission to store your answer to this question. "
                     "Choose “%(label)s”, or give permission below.",
-                    label=option_label(next(o for o in options if o.prefer_not)),
+                    label=option_label(prefer_not),
                 )
             else:
                 errors["consent_special"] = _(
@@ -416,7 +434,7 @@ def register(
     """
     if channel not in CHANNELS:
         raise ValueError(f"unknown channel {channel!r}")
-    errors = validate(session, assembly, data)
+    errors = validate(session, assembly, data, staff=channel in ("staff", "import"))
     if errors:
         raise RegistrationInvalid(errors)
     if invitation is not None and not has_room(session, invitation):
@@ -510,14 +528,21 @@ def data_of(session: Session, registration: Registration) -> RegistrationData:
 
 
 def update_registration(
-    session: Session, registration: Registration, data: RegistrationData, *, actor: Actor
+    session: Session,
+    registration: Registration,
+    data: RegistrationData,
+    *,
+    actor: Actor,
+    staff: bool = False,
 ) -> None:
-    """Correct a registration. Raises :class:`RegistrationInvalid` or :class:`RegistrationGone`."""
+    """Correct a registration (``staff``: an organiser does it on the person's behalf).
+
+    Raises :class:`RegistrationInvalid` or :class:`RegistrationGone`."""
     if registration.purged_at is not None:
         raise RegistrationGone()
     assembly = session.get(Assembly, registration.assembly_id)
     assert assembly is not None
-    errors = validate(session, assembly, data)
+    errors = validate(session, assembly, data, staff=staff)
     if errors:
         raise RegistrationInvalid(errors)
     changed = _apply(session, registration, data)
@@ -803,6 +828,7 @@ def _check_question(
         errors["category"] = _("Another question already has this category name.")
     rows: list[tuple[int, OptionData, float | None]] = []
     seen: set[str] = set()
+    prefer_not_seen = False
     known = {o.id for o in existing}
     for index, option in enumerate(data.options):
         if option.empty:
@@ -817,6 +843,10 @@ def _check_question(
         seen.add(_key(option.value))
         if not option.label:
             errors[prefix + "label"] = _("Fill in the answer as people read it.")
+        if option.prefer_not:
+            if prefer_not_seen:
+                errors[prefix + "prefer_not"] = _("Only one answer can be “Zeg ik liever niet”.")
+            prefer_not_seen = True
         share = None
         try:
             share = parse_share(option.share)

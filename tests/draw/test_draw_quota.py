@@ -108,6 +108,16 @@ def test_population_figures_with_errors_change_nothing(organiser, app, pool) -> 
     assert "Rij 4" in response.text or "Row 4" in response.text
 
 
+def test_population_figures_without_a_file_show_the_error_at_the_field(
+    organiser, app, pool
+) -> None:
+    response = organiser.post(URL + "/import", data={})
+    assert response.status_code == 200
+    page = response.text
+    assert '<p class="error" id="file-error">Kies een CSV-bestand. </p>' in page
+    assert 'aria-describedby="file-hint file-error"' in page
+
+
 def test_observer_reads_the_quotas_without_fields(client, world, app, pool) -> None:
     login(client, world.emails["observer"])
     page = client.get(URL).text

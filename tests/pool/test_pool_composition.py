@@ -54,3 +54,43 @@ def test_response_rate_per_municipality(organiser, pool: Pool) -> None:
 
     page = organiser.get(f"{BASE}/aanmeldingen/samenstelling").text
     assert "Respons op de brieven" in page and "13,3%" in page and "Door medewerker: 1" in page
+
+
+def test_counts_have_a_thousands_separator(
+    organiser, pool: Pool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pool.register("Oud Een")
+    composition, response_rates, counts = (
+        service.composition,
+        service.response_rates,
+        service.counts,
+    )
+
+    def many(session, item):  # type: ignore[no-untyped-def]
+        categories = composition(session, item)
+        for category in categories:
+            category.total += 12000
+            category.values[0].count += 12000
+        return categories
+
+    def many_letters(session, item):  # type: ignore[no-untyped-def]
+        batches = response_rates(session, item)
+        for batch in batches:
+            for stratum in [*batch.strata, batch.total]:
+                stratum.letters += 1500
+                stratum.households += 1100
+                stratum.people += 1300
+        return batches
+
+    monkeypatch.setattr(service, "composition", many)
+    monkeypatch.setattr(service, "response_rates", many_letters)
+    monkeypatch.setattr(service, "counts", lambda s, i: {**counts(s, i), "pool": 12001})
+    monkeypatch.setattr(service, "other_channels", lambda s, i: {"staff": 2500})
+    page = organiser.get(f"{BASE}/aanmeldingen/samenstelling").text
+    assert "(12.001 " in page
+    assert '<td class="num">12.001</td>' in page  # a category's total
+    assert '<td class="num">12.000</td>' in page  # a value nobody chose, plus 12,000
+    assert '<td class="num">1.530</td>' in page  # all letters of the batch
+    assert '<td class="num">1.100</td>' in page and '<td class="num">1.300</td>' in page
+    assert "Door medewerker: 2.500" in page
+    assert "12001" not in page and "1530" not in page and "2500" not in page

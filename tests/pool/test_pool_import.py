@@ -133,8 +133,18 @@ def test_the_import_page_reports_rows_and_needs_the_consent(organiser, pool: Poo
     rows = [*valid_rows(pool)[:1], "Fout,,,man,15-24,hoog,Walcheren,zeer bezorgd,,"]
     upload = {"file": (io.BytesIO(csv_file(rows)), "mensen.csv")}
     response = organiser.post(f"{BASE}/aanmeldingen/import", data=dict(upload))
-    assert response.status_code == 303  # the consent box was not ticked
+    assert response.status_code == 200  # the consent box was not ticked
+    page = response.text
+    assert 'id="consent-error"' in page
+    assert "Bevestig dat deze mensen toestemming gaven." in page.split('id="consent-error"')[1]
+    assert 'aria-describedby="consent-error"' in page and 'aria-invalid="true"' in page
     assert pool.all() == []
+
+    response = organiser.post(f"{BASE}/aanmeldingen/import", data={"consent": "y"})
+    page = response.text
+    assert response.status_code == 200 and 'id="file-error"' in page
+    assert 'aria-describedby="file-hint file-error"' in page
+    assert 'id="consent-error"' not in page
 
     upload = {"file": (io.BytesIO(csv_file(rows)), "mensen.csv"), "consent": "y"}
     page = organiser.post(f"{BASE}/aanmeldingen/import", data=upload)

@@ -5,7 +5,8 @@ from typing import Any
 from sqlmodel import select
 
 from assembly.db import get_session
-from assembly.models import AuditEntry
+from assembly.models import AuditEntry, CategoryOption
+from assembly.registration import service as registrations
 
 from .conftest import BASE, Pool
 
@@ -76,6 +77,23 @@ def test_staff_registration_is_validated_like_the_form(organiser, pool: Pool) ->
     assert pool.all() == []
 
 
+def test_the_opinion_consent_error_speaks_about_the_person(organiser, pool: Pool) -> None:
+    zorgen = f"q_{pool.questions['zorgen']}"
+    page = organiser.post(f"{BASE}/aanmeldingen/nieuw", data=form(pool, consent_special=None))
+    assert page.status_code == 200
+    assert f'id="{zorgen}-error"' in page.text
+    assert "telefonisch of op papier toestemming heeft gegeven" in page.text
+    assert "Kies “Zeg ik liever niet”" in page.text
+    assert "geef hieronder toestemming" not in page.text and "U hebt geen" not in page.text
+    assert pool.all() == []
+
+    ref = pool.register(NAME)
+    page = organiser.post(f"{BASE}/aanmeldingen/{ref}", data=form(pool, consent_special=None))
+    assert page.status_code == 200
+    assert "telefonisch of op papier toestemming heeft gegeven" in page.text
+    assert "geef hieronder toestemming" not in page.text
+
+
 def test_an_unknown_code_is_refused(organiser, pool: Pool) -> None:
     page = organiser.post(f"{BASE}/aanmeldingen/nieuw", data=form(pool, code="2222-3333-4444"))
     assert page.status_code == 200
@@ -123,3 +141,21 @@ def test_a_purged_registration_cannot_change(organiser, pool: Pool) -> None:
     assert "De persoonsgegevens van deze aanmelding zijn gewist." in response.text
     assert organiser.post(f"{BASE}/aanmeldingen/{ref}", data=form(pool)).status_code == 200
     assert pool.registration(ref).name == ""
+
+
+def test_without_a_prefer_not_answer_the_consent_box_gets_the_staff_error(pool: Pool) -> None:
+    with pool.session() as (session, item):
+        for option in session.exec(
+            select(CategoryOption).where(CategoryOption.question_id == pool.questions["zorgen"])
+        ):
+            option.prefer_not = False
+            session.add(option)
+        session.flush()
+        data = pool.data(NAME, consent_special=False)
+        staff = registrations.validate(session, item, data, staff=True)
+        public = registrations.validate(session, item, data)
+    assert staff["consent_special"] == (
+        "Dit antwoord mag alleen worden bewaard als de persoon telefonisch of op papier "
+        "toestemming heeft gegeven."
+    )
+    assert public["consent_special"].startswith("We mogen uw antwoord")

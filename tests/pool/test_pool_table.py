@@ -1,10 +1,12 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 
 from sqlalchemy import event
 
 from assembly.db import get_engine
+from assembly.pool import service
 
 from .conftest import BASE, Pool
 
@@ -111,13 +113,28 @@ def test_observers_see_no_names_and_cannot_search_them(observer, pool: Pool) -> 
 def test_search_terms_stay_out_of_the_request_log(app) -> None:
     import logging
 
-    from assembly.pool import logs
+    from assembly import logs
 
     record = logging.LogRecord(
         "werkzeug", logging.INFO, __file__, 1,
         '127.0.0.1 - - "GET /beheer/a/x/aanmeldingen/?q=de+Vries&page=2 HTTP/1.1" 200 -',
         None, None,
     )  # fmt: skip
-    assert any(isinstance(f, logs.RedactSearch) for f in logging.getLogger("werkzeug").filters)
-    logs.RedactSearch().filter(record)
+    assert any(isinstance(f, logs.Redact) for f in logging.getLogger("werkzeug").filters)
+    logs.Redact().filter(record)
     assert "Vries" not in record.getMessage() and "q=[redacted]&page=2" in record.getMessage()
+
+
+def test_dates_are_in_dutch_and_in_dutch_time(organiser, pool: Pool) -> None:
+    ref = pool.register("Karin Sinke")
+    with pool.session() as (session, item):
+        registration = service.find(session, item, ref)
+        assert registration is not None
+        registration.created_at = datetime(2026, 11, 9, 23, 30, tzinfo=UTC)
+        registration.withdrawn_at = datetime(2026, 11, 12, 10, 0, tzinfo=UTC)
+        session.add(registration)
+    page = organiser.get(f"{BASE}/aanmeldingen/?status=withdrawn").text
+    assert "<td>10 nov 2026</td>" in page and "2026-11" not in page
+    page = organiser.get(f"{BASE}/aanmeldingen/{ref}").text
+    assert "10 nov 2026, 00:30" in page and "(12 november 2026)" in page
+    assert "2026-11" not in page and "(UTC)" not in page

@@ -231,3 +231,12 @@ def test_import_form_needs_the_csrf_token(make_app, world) -> None:
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)
     assert token
     assert _post(client, csv_bytes(VALID), csrf_token=token[1]).status_code == 303
+
+
+def test_overview_counts_have_a_thousands_separator(client, app, world) -> None:
+    _import(app, csv_bytes(address_rows({"Middelburg": 1200})))
+    login(client, world.emails["organiser"])
+    page = client.get("/beheer/a/beraad-a/werving/").text
+    assert "<dd>1.200</dd>" in page
+    assert "<td>1.200</td><td>1.200</td><td>1.200</td>" in page
+    assert "1200" not in page

@@ -8,6 +8,7 @@ from datetime import timedelta
 from sqlmodel import select
 
 from assembly.db import get_session
+from assembly.logs import redact
 from assembly.models import (
     Assembly,
     AuditEntry,
@@ -16,7 +17,6 @@ from assembly.models import (
     RegistrationAnswer,
     RegistrationAvailability,
 )
-from assembly.registration.logs import redact
 from assembly.timeutil import utcnow
 
 from .conftest import SLUG, Setup, open_form, submit
@@ -160,7 +160,8 @@ def test_special_category_needs_its_own_consent(client, setup: Setup) -> None:
     page = open_form(client, setup.codes[0])
     response = submit(client, setup.valid(consent_special=None), page)
     assert response.status_code == 200
-    assert "Kies “Zeg ik liever niet”" in response.text
+    assert "Kies “Zeg ik liever niet”, of geef hieronder toestemming." in response.text
+    assert "telefonisch of op papier" not in response.text
     assert f'id="{zorgen}-error"' in response.text
     assert setup.registrations() == []
 

@@ -115,6 +115,27 @@ def test_row_level_errors_keep_what_was_typed(client, setup: Setup) -> None:
         )
 
 
+def test_only_one_prefer_not_answer_per_question(client, setup: Setup) -> None:
+    login(client, setup.world.emails["organiser"])
+    data = _question(**{
+        "options-3-value": "weet-niet", "options-3-label": "Weet ik niet",
+        "options-3-prefer_not": "y",
+    })  # fmt: skip
+    response = client.post(f"{BASE}/vragen", data=data)
+    assert response.status_code == 200
+    page = response.text
+    assert 'id="options-3-prefer_not-error"' in page
+    assert "Maar één antwoord kan “Zeg ik liever niet” zijn." in page
+    assert 'id="options-2-prefer_not-error"' not in page
+    with setup.app.app_context():
+        assert (
+            get_session()
+            .exec(select(CategoryQuestion).where(CategoryQuestion.category == "woonsituatie"))
+            .first()
+            is None
+        )
+
+
 def test_questions_with_answers_cannot_be_deleted(client, setup: Setup) -> None:
     public = setup.app.test_client()
     submit(public, setup.valid(), open_form(public, setup.codes[0]))
