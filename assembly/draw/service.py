@@ -1602,22 +1602,11 @@ def replace_with_reserves(session: Session, actor: Actor, assembly: Assembly) ->
                 continue
             panel = [*others, candidate]
             used.add(candidate)
-            session.add(
-                PanelMember(
-                    run_id=state.run.id,  # type: ignore[arg-type]
-                    registration_id=registration_of[candidate],
-                    origin="reserve",
-                    replaces_id=seat.id,
+            done.append(
+                _fill_seat(
+                    session, actor, assembly, state.run, seat, out, candidate,
+                    registration_of[candidate], via="reserve",
                 )
-            )
-            done.append(Replacement(out, candidate, "reserve"))
-            audit.record(
-                session,
-                actor,
-                "draw.replace",
-                seat,
-                {"out": out, "in": candidate, "via": "reserve"},
-                assembly=assembly,
             )
             break
         else:
@@ -1695,24 +1684,42 @@ def apply_engine_replacement(
     done = []
     for seat, candidate in zip(state.open_seats, chosen, strict=True):
         out = state.references[seat.registration_id]
-        session.add(
-            PanelMember(
-                run_id=state.run.id,  # type: ignore[arg-type]
-                registration_id=registration_of[candidate],
-                origin="replacement",
-                replaces_id=seat.id,
+        done.append(
+            _fill_seat(
+                session, actor, assembly, state.run, seat, out, candidate,
+                registration_of[candidate], via="engine", seed=plan.seed,
             )
         )
-        done.append(Replacement(out, candidate, "engine"))
-        audit.record(
-            session,
-            actor,
-            "draw.replace",
-            seat,
-            {"out": out, "in": candidate, "via": "engine", "seed": plan.seed},
-            assembly=assembly,
-        )
     return done
+
+
+def _fill_seat(
+    session: Session,
+    actor: Actor,
+    assembly: Assembly,
+    run: DrawRun,
+    seat: PanelMember,
+    out: str,
+    candidate: str,
+    registration_id: int,
+    *,
+    via: str,
+    seed: str | None = None,
+) -> Replacement:
+    """Give ``seat``'s place to ``candidate`` (a reserve, or the engine's choice); audited."""
+    session.add(
+        PanelMember(
+            run_id=run.id,  # type: ignore[arg-type]
+            registration_id=registration_id,
+            origin="reserve" if via == "reserve" else "replacement",
+            replaces_id=seat.id,
+        )
+    )
+    payload: dict[str, Any] = {"out": out, "in": candidate, "via": via}
+    if seed is not None:
+        payload["seed"] = seed
+    audit.record(session, actor, "draw.replace", seat, payload, assembly=assembly)
+    return Replacement(out, candidate, via)
 
 
 # --- for other modules ------------------------------------------------------------------------
