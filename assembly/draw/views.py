@@ -7,7 +7,6 @@ import csv
 import io
 import json
 import shlex
-import tempfile
 from datetime import date, datetime
 from typing import Any
 
@@ -29,6 +28,7 @@ from sqlmodel import select
 
 from ..access import EDITORS, current_staff, require_assembly_access, staff_required
 from ..db import get_session
+from ..downloads import private_download
 from ..models import Assembly, Role
 from . import engine, jobs, letters, service  # noqa: F401 - jobs registers the draw job
 from .forms import (
@@ -481,14 +481,7 @@ def export(slug: str) -> Response:
         service.record_export(session, current_staff(), item, run)
     session.commit()
     data = codecs.BOM_UTF8 + out.getvalue().encode("utf-8")
-    response = send_file(
-        io.BytesIO(data),
-        mimetype="text/csv",
-        as_attachment=True,
-        download_name=f"loting-{item.slug}.csv",
-    )
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return private_download(data, mimetype="text/csv", name=f"loting-{item.slug}.csv")
 
 
 # --- invitations and replacements ------------------------------------------------------------
@@ -535,17 +528,9 @@ def letters_pdf(slug: str) -> Response:
     pdf = letters.render_pdf(item, run, found, dates)
     service.record_letters(session, current_staff(), item, len(found))
     session.commit()
-    out = tempfile.SpooledTemporaryFile(max_size=1 << 22, mode="w+b")  # noqa: SIM115
-    out.write(pdf)
-    out.seek(0)
-    response = send_file(
-        out,
-        mimetype="application/pdf",
-        as_attachment=True,
-        download_name=f"uitnodigingen-{item.slug}.pdf",
+    return private_download(
+        pdf, mimetype="application/pdf", name=f"uitnodigingen-{item.slug}.pdf"
     )
-    response.headers["Cache-Control"] = "no-store"
-    return response
 
 
 @bp.post("/antwoord")

@@ -15,6 +15,7 @@ from sqlmodel import select
 
 from ..access import EDITORS, current_staff, require_assembly_access, staff_required
 from ..db import get_session
+from ..downloads import private_download
 from ..models import Assembly, Registration
 from ..recruitment import service as recruitment
 from ..registration import forms as registration_forms
@@ -417,10 +418,7 @@ def export(slug: str) -> Response:
     service.record_export(session, current_staff(), item, people)
     session.commit()
     body = codecs.BOM_UTF8 + service.export_csv(people).encode()
-    response = Response(body, mimetype="text/csv")
-    response.headers["Content-Disposition"] = f'attachment; filename="mensen-{item.slug}.csv"'
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return private_download(body, mimetype="text/csv", name=f"mensen-{item.slug}.csv")
 
 
 # --- privacy -------------------------------------------------------------------------------

@@ -25,6 +25,7 @@ from sqlmodel import select
 from .. import audit, jobs
 from ..access import EDITORS, current_staff, require_assembly_access, staff_required
 from ..db import get_session
+from ..downloads import private_download
 from ..models import Assembly
 from . import import_job, letters, service
 from .forms import DrawForm, ImportForm, LetterTextForm
@@ -248,9 +249,7 @@ def letters_csv(slug: str) -> Response:
     session.commit()
     out.seek(0)
     name = f"brieven-{item.slug}" + (f"-{number}" if number is not None else "") + ".csv"
-    response = send_file(out, mimetype="text/csv", as_attachment=True, download_name=name)
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return private_download(out, mimetype="text/csv", name=name)
 
 
 @bp.post("/brieftekst")
@@ -332,11 +331,7 @@ def letters_pdf(slug: str) -> Response:
         out, item, rows, current_app.config["BASE_URL"], title=f"{item.name} – {name}"
     )
     out.seek(0)
-    response = send_file(
-        out, mimetype="application/pdf", as_attachment=True, download_name=f"{name}.pdf"
-    )
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return private_download(out, mimetype="application/pdf", name=f"{name}.pdf")
 
 
 @bp.get("/voorbeeldbrief.pdf")
