@@ -57,7 +57,9 @@ def add_demo_draw(
             session, actor, assembly, [service.Relaxation(**r) for r in relaxations]
         )
         session.commit()
-    run = service.create_run(session, actor, assembly, tolerance=DEMO_TOLERANCE)
+    run = service.create_run(
+        session, actor, assembly, tolerance=DEMO_TOLERANCE, id_source=random.Random(seed)
+    )
     session.commit()
     started = time.perf_counter()
     status = service.execute_run(run.id)  # type: ignore[arg-type]

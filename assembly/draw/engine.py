@@ -14,6 +14,7 @@ import hashlib
 import io
 import json
 import math
+import random
 import secrets
 import tempfile
 from collections.abc import Sequence
@@ -291,7 +292,11 @@ def settings_for(panel_size: int, tolerance: float = ENGINE_TOLERANCE) -> dict[s
 
 
 def build_inputs(
-    session: Session, assembly: Assembly, tolerance: float = ENGINE_TOLERANCE
+    session: Session,
+    assembly: Assembly,
+    tolerance: float = ENGINE_TOLERANCE,
+    *,
+    id_source: random.Random | None = None,
 ) -> Inputs:
     """Snapshot the pool and the quotas as the files the draw is computed from.
 
@@ -308,11 +313,14 @@ def build_inputs(
     if len(pool.people) < assembly.panel_size:
         raise PoolTooSmall(len(pool.people), assembly.panel_size)
     value_of = {o.id: o.value for _q, options in qs for o in options}
+    # Unpredictable by default; the demo passes a seeded source so that it is the same
+    # every time.
+    source = id_source or secrets.SystemRandom()
     pseudonyms: set[str] = set()
     while len(pseudonyms) < len(pool.people):
-        pseudonyms.add("d" + secrets.token_hex(5))
+        pseudonyms.add(f"d{source.getrandbits(40):010x}")
     # Sorted random ids paired with the people in random order: rows in id order.
-    shuffled = secrets.SystemRandom().sample(pool.people, len(pool.people))
+    shuffled = source.sample(pool.people, len(pool.people))
     people = list(zip(sorted(pseudonyms), shuffled, strict=True))
     anonymous: dict[str, str] = {}
     for _pseudonym, person in people:

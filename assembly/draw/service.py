@@ -17,6 +17,7 @@ import hmac
 import io
 import json
 import logging
+import random
 import secrets
 import threading
 import time
@@ -532,7 +533,12 @@ def start_draw(session: Session, actor: Actor, assembly: Assembly) -> DrawRun:
 
 
 def create_run(
-    session: Session, actor: Actor, assembly: Assembly, *, tolerance: float | None = None
+    session: Session,
+    actor: Actor,
+    assembly: Assembly,
+    *,
+    tolerance: float | None = None,
+    id_source: random.Random | None = None,
 ) -> DrawRun:
     """Snapshot the inputs of a new lottery; :func:`execute_run` computes it.
 
@@ -552,7 +558,7 @@ def create_run(
             session.add(run)
     if tolerance is None:
         tolerance = float(_config("DRAW_TOLERANCE", engine.ENGINE_TOLERANCE))
-    inputs = engine.build_inputs(session, assembly, tolerance)
+    inputs = engine.build_inputs(session, assembly, tolerance, id_source=id_source)
     engine.load(inputs.people_csv, inputs.categories_csv, assembly.panel_size)
     run = DrawRun(
         assembly_id=assembly.id,  # type: ignore[arg-type]
