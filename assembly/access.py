@@ -49,6 +49,19 @@ def is_member(session: Session, user: User, assembly: Assembly) -> bool:
     return session.exec(query).first() is not None
 
 
+def assembly_by_slug(slug: str) -> Assembly | None:
+    """The assembly at ``/a/<slug>/`` or ``/beheer/a/<slug>/``, if there is one."""
+    return get_session().exec(select(Assembly).where(Assembly.slug == slug)).first()
+
+
+def public_assembly(slug: str) -> Assembly:
+    """The assembly of a public page; 404 when there is none."""
+    item = assembly_by_slug(slug)
+    if item is None:
+        abort(404)
+    return item
+
+
 def require_assembly_access(
     assembly: Assembly | None, roles: Iterable[Role] = ALL_STAFF
 ) -> Assembly:

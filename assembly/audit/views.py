@@ -1,11 +1,9 @@
 from __future__ import annotations
 
 from flask import Blueprint, render_template
-from sqlmodel import select
 
-from ..access import require_assembly_access, staff_required
+from ..access import assembly_by_slug, require_assembly_access, staff_required
 from ..db import get_session
-from ..models import Assembly
 from . import entries_for_assembly
 
 bp = Blueprint("audit", __name__, url_prefix="/beheer")
@@ -15,9 +13,7 @@ bp = Blueprint("audit", __name__, url_prefix="/beheer")
 @staff_required()
 def log(slug: str) -> str:
     session = get_session()
-    assembly = require_assembly_access(
-        session.exec(select(Assembly).where(Assembly.slug == slug)).first()
-    )
+    assembly = require_assembly_access(assembly_by_slug(slug))
     return render_template(
         "audit/log.html",
         assembly=assembly,

@@ -2,22 +2,23 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
-from sqlmodel import select
 from werkzeug.wrappers import Response
 
-from ..access import EDITORS, current_staff, require_assembly_access, staff_required
+from ..access import (
+    EDITORS,
+    assembly_by_slug,
+    current_staff,
+    require_assembly_access,
+    staff_required,
+)
 from ..access import visible_assemblies as _visible
 from ..db import get_session
 from ..labels import STAGE_LABELS
-from ..models import STAGE_ORDER, Assembly
+from ..models import STAGE_ORDER
 from . import service
 from .forms import AssemblyForm
 
 bp = Blueprint("dashboard", __name__, url_prefix="/beheer")
-
-
-def _assembly(slug: str) -> Assembly | None:
-    return get_session().exec(select(Assembly).where(Assembly.slug == slug)).first()
 
 
 def _data_from(form: AssemblyForm) -> service.AssemblyData:
@@ -67,7 +68,7 @@ def new_assembly() -> Response | str:
 @bp.get("/a/<slug>/")
 @staff_required()
 def assembly(slug: str) -> str:
-    item = require_assembly_access(_assembly(slug))
+    item = require_assembly_access(assembly_by_slug(slug))
     user = current_staff()
     return render_template(
         "dashboard/assembly.html",
@@ -82,7 +83,7 @@ def assembly(slug: str) -> str:
 @bp.route("/a/<slug>/bewerken", methods=["GET", "POST"])
 @staff_required()
 def edit_assembly(slug: str) -> Response | str:
-    item = require_assembly_access(_assembly(slug), roles=EDITORS)
+    item = require_assembly_access(assembly_by_slug(slug), roles=EDITORS)
     session = get_session()
     form = AssemblyForm(obj=item)
     if not form.is_submitted():

@@ -24,11 +24,18 @@ from flask import (
 from flask_babel import format_date, format_datetime, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlmodel import select
 
-from ..access import EDITORS, current_staff, require_assembly_access, staff_required
+from ..access import (
+    EDITORS,
+    assembly_by_slug,
+    current_staff,
+    public_assembly,
+    require_assembly_access,
+    staff_required,
+)
 from ..db import get_session
 from ..downloads import private_download
+from ..flashing import flash_form_errors
 from ..models import Assembly, Role
 from . import engine, jobs, letters, service  # noqa: F401 - jobs registers the draw job
 from .forms import (
@@ -94,10 +101,6 @@ def draw_day(value: datetime | date | None) -> str:
     return str(format_date(day, "long"))
 
 
-def _assembly(slug: str) -> Assembly | None:
-    return get_session().exec(select(Assembly).where(Assembly.slug == slug)).first()
-
-
 def _locale() -> str:
     locale = get_locale()
     return locale.language if locale is not None else "nl"
@@ -107,19 +110,13 @@ def _back(item: Assembly, endpoint: str = "draw.overview") -> Response:
     return redirect(url_for(endpoint, slug=item.slug), code=303)  # type: ignore[return-value]
 
 
-def _flash_errors(form: Any) -> None:
-    for field_errors in form.errors.values():
-        for error in field_errors:
-            flash(str(error), "error")
-
-
 # --- the overview ---------------------------------------------------------------------------
 
 
 @bp.get("/")
 @staff_required()
 def overview(slug: str) -> Response:
-    item = require_assembly_access(_assembly(slug))
+    item = require_assembly_access(assembly_by_slug(slug))
     session = get_session()
     user = current_staff()
     run = service.latest_run(session, item)
@@ -173,10 +170,10 @@ def overview(slug: str) -> Response:
 @bp.post("/start")
 @staff_required()
 def start(slug: str) -> Response:
-    item = require_assembly_access(_assembly(slug), roles=EDITORS)
+    item = require_assembly_access(assembly_by_slug(slug), roles=EDITORS)
     form = ActionForm()
     if not form.validate_on_submit():
-        _flash_errors(form)
+        flash_form_errors(form)
         return _back(item)
     session = get_session()
     try:
@@ -212,10 +209,10 @@ def start(slug: str) -> Response:
 @bp.post("/annuleren")
 @staff_required()
 def cancel(slug: str) -> Response:
-    item = require_assembly_access(_assembly(slug), roles=EDITORS)
+    item = require_assembly_access(assembly_by_slug(slug), roles=EDITORS)
     form = ActionForm()
     if not form.validate_on_submit():
-        _flash_errors(form)
+        flash_form_errors(form)
         return _back(item)
     session = get_session()
     try:
@@ -232,10 +229,10 @@ def cancel(slug: str) -> Response:
 @bp.post("/herstarten")
 @staff_required()
 def restart(slug: str) -> Response:
-    item = require_assembly_access(_assembly(slug), roles=EDITORS)
+    item = require_assembly_access(assembly_by_slug(slug), roles=EDITORS)
     form = ActionForm()
     if not form.validate_on_submit():
-        _flash_errors(form)
+        flash_form_errors(form)
         return _back(item)
     session = get_session()
     try:
@@ -272,7 +269,7 @@ def _quota_page(item: Assembly, form: Any, import_form: SharesImportForm) -> str
 @bp.get("/quota")
 @staff_required()
 def quota(slug: str) -> str:
-    item = require_assembly_access(_assembly(slug))
+    item = require_assembly_access(assembly_by_slug(slug))
     lines = engine.quota_lines(get_session(), item)
     form = quota_form(lines, item.panel_size, formdata=None)
     return _quota_page(item, form, SharesImportForm(formdata=None))
@@ -281,13 +278,13 @@ def quota(slug: str) -> str:
 @bp.post("/quota")
 @staff_required()
 def save_quota(slug: str) -> Response | str:
-    item = require_assembly_access(_assembly(slug), roles=EDITORS)
+    item = require_assembly_access(assembly_by_slug(slug), roles=EDITORS)
     session = get_session()
     lines = engine.quota_lines(session, item)
     form = quota_form(lines, item.panel_size)
     if not form.validate_on_submit():
         if not lines or not form.errors.keys() - {"csrf_token"}:
-            _flash_errors(form)
+            flash_form_errors(form)
             return redirect(url_for("draw.quota", slug=item.slug), code=303)  # type: ignore[return-value]
         flash(_("Some values are not right; see the marked fields."), "error")
         return _quota_page(item, form, SharesImportForm(formdata=None))
@@ -315,14 +312,14 @@ def save_quota(slug: str) -> Response | str:
 @bp.post("/quota/import")
 @staff_required()
 def import_shares(slug: str) -> Response | str:
-    item = require_assembly_access(_assembly(slug), roles=EDITORS)
+    item = require_assembly_access(assembly_by_slug(slug), roles=EDITORS)
     form = SharesImportForm()
     back = redirect(url_for("draw.quota", slug=item.slug), code=303)
     if not form.validate_on_submit():
         lines = engine.quota_lines(get_session(), item)
         if lines and form.errors.keys() - {"csrf_token"}:
             return _quota_page(item, quota_form(lines, item.panel_size, formdata=None), form)
-        _flash_errors(form)
+        flash_form_errors(form)
         return back  # type: ignore[return-value]
     session = get_session()
     try:
@@ -349,7 +346,7 @@ def import_shares(slug: str) -> Response | str:
 @bp.get("/controle")
 @staff_required()
 def check(slug: str) -> str:
-    item = require_assembly_access(_assembly(slug))
+    item = require_assembly_access(assembly_by_slug(slug))
     session = get_session()
     user = current_staff()
     prepared = service.feasibility_inputs(session, item)
@@ -375,10 +372,10 @@ def check(slug: str) -> str:
 @bp.post("/controle/toepassen")
 @staff_required()
 def apply_relaxation(slug: str) -> Response:
-    item = require_assembly_access(_assembly(slug), roles=EDITORS)
+    item = require_assembly_access(assembly_by_slug(slug), roles=EDITORS)
     form = RelaxForm()
     if not form.validate_on_submit():
-        _flash_errors(form)
+        flash_form_errors(form)
         return redirect(url_for("draw.check", slug=item.slug), code=303)  # type: ignore[return-value]
     session = get_session()
     try:
@@ -398,10 +395,10 @@ def apply_relaxation(slug: str) -> Response:
 @bp.post("/publiceren")
 @staff_required()
 def publish(slug: str) -> Response:
-    item = require_assembly_access(_assembly(slug), roles=EDITORS)
+    item = require_assembly_access(assembly_by_slug(slug), roles=EDITORS)
     form = PublishForm()
     if not form.validate_on_submit():
-        _flash_errors(form)
+        flash_form_errors(form)
         return _back(item)
     session = get_session()
     try:
@@ -421,10 +418,10 @@ def publish(slug: str) -> Response:
 @bp.post("/seed")
 @staff_required()
 def seed(slug: str) -> Response:
-    item = require_assembly_access(_assembly(slug), roles=EDITORS)
+    item = require_assembly_access(assembly_by_slug(slug), roles=EDITORS)
     form = SeedForm()
     if not form.validate_on_submit():
-        _flash_errors(form)
+        flash_form_errors(form)
         return _back(item)
     session = get_session()
     try:
@@ -444,10 +441,10 @@ def seed(slug: str) -> Response:
 @bp.post("/medeondertekenen")
 @staff_required()
 def countersign(slug: str) -> Response:
-    item = require_assembly_access(_assembly(slug), roles=WITNESSES)
+    item = require_assembly_access(assembly_by_slug(slug), roles=WITNESSES)
     form = ActionForm()
     if not form.validate_on_submit():
-        _flash_errors(form)
+        flash_form_errors(form)
         return _back(item)
     session = get_session()
     user = current_staff()
@@ -469,7 +466,7 @@ def countersign(slug: str) -> Response:
 @bp.get("/export.csv")
 @staff_required()
 def export(slug: str) -> Response:
-    item = require_assembly_access(_assembly(slug), roles=EDITORS)
+    item = require_assembly_access(assembly_by_slug(slug), roles=EDITORS)
     session = get_session()
     run = service.seeded_run(session, item)
     out = io.StringIO()
@@ -490,10 +487,10 @@ def export(slug: str) -> Response:
 @bp.post("/uitnodigingen")
 @staff_required()
 def invite(slug: str) -> Response:
-    item = require_assembly_access(_assembly(slug), roles=EDITORS)
+    item = require_assembly_access(assembly_by_slug(slug), roles=EDITORS)
     form = InviteForm()
     if not form.validate_on_submit():
-        _flash_errors(form)
+        flash_form_errors(form)
         return _back(item)
     session = get_session()
     try:
@@ -520,7 +517,7 @@ def invite(slug: str) -> Response:
 @bp.get("/brieven.pdf")
 @staff_required()
 def letters_pdf(slug: str) -> Response:
-    item = require_assembly_access(_assembly(slug), roles=EDITORS)
+    item = require_assembly_access(assembly_by_slug(slug), roles=EDITORS)
     session = get_session()
     found = service.letters(session, item)
     run = service.seeded_run(session, item)
@@ -536,10 +533,10 @@ def letters_pdf(slug: str) -> Response:
 @bp.post("/antwoord")
 @staff_required()
 def answer(slug: str) -> Response:
-    item = require_assembly_access(_assembly(slug), roles=EDITORS)
+    item = require_assembly_access(assembly_by_slug(slug), roles=EDITORS)
     form = AnswerForm()
     if not form.validate_on_submit():
-        _flash_errors(form)
+        flash_form_errors(form)
         return _back(item)
     session = get_session()
     try:
@@ -564,10 +561,10 @@ def answer(slug: str) -> Response:
 @bp.post("/vervangen")
 @staff_required()
 def replace(slug: str) -> Response:
-    item = require_assembly_access(_assembly(slug), roles=EDITORS)
+    item = require_assembly_access(assembly_by_slug(slug), roles=EDITORS)
     form = ActionForm()
     if not form.validate_on_submit():
-        _flash_errors(form)
+        flash_form_errors(form)
         return _back(item)
     session = get_session()
     actor = current_staff()
@@ -622,13 +619,6 @@ def replace(slug: str) -> Response:
 # --- public pages ---------------------------------------------------------------------------
 
 
-def _public_assembly(slug: str) -> Assembly:
-    item = _assembly(slug)
-    if item is None:
-        abort(404)
-    return item
-
-
 def engine_tolerance(run: Any) -> float | None:
     """The engine's tolerance when it is coarse enough to mention (the demo's is)."""
     tolerance = float(json.loads(run.settings_json).get("tolerance") or 0)
@@ -644,7 +634,7 @@ def verify_command(seed: str) -> str:
 
 @public_bp.get("/loting")
 def transparency(slug: str) -> str:
-    item = _public_assembly(slug)
+    item = public_assembly(slug)
     session = get_session()
     run = service.published_run(session, item)
     chart = None
@@ -670,7 +660,7 @@ def transparency(slug: str) -> str:
 
 @public_bp.get("/loting/<name>")
 def public_file(slug: str, name: str) -> Response:
-    item = _public_assembly(slug)
+    item = public_assembly(slug)
     if name not in service.PUBLIC_FILES:
         abort(404)
     data = service.public_file(get_session(), item, name)
@@ -687,7 +677,7 @@ def public_file(slug: str, name: str) -> Response:
 
 @public_bp.route("/uitnodiging/<token>", methods=["GET", "POST"])
 def invitation(slug: str, token: str) -> Response | str:
-    item = _public_assembly(slug)
+    item = public_assembly(slug)
     session = get_session()
     found = service.member_by_token(session, item, token)
     if found is None:

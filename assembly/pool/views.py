@@ -11,11 +11,17 @@ from flask_babel import format_date, format_datetime
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from sqlmodel import select
 
-from ..access import EDITORS, current_staff, require_assembly_access, staff_required
+from ..access import (
+    EDITORS,
+    assembly_by_slug,
+    current_staff,
+    require_assembly_access,
+    staff_required,
+)
 from ..db import get_session
 from ..downloads import private_download
+from ..flashing import flash_form_errors
 from ..models import Assembly, Registration
 from ..recruitment import service as recruitment
 from ..registration import forms as registration_forms
@@ -78,10 +84,6 @@ def pool_when(value: datetime | None) -> str:
     return str(format_datetime(registrations.local_time(value), "d MMM y, HH:mm", rebase=False))
 
 
-def _assembly(slug: str) -> Assembly | None:
-    return get_session().exec(select(Assembly).where(Assembly.slug == slug)).first()
-
-
 def _can_edit() -> bool:
     user = current_staff()
     return user is not None and user.role in EDITORS
@@ -96,12 +98,6 @@ def _registration(item: Assembly, reference: str) -> Registration:
 
 def _labels() -> dict[str, Any]:
     return {"channel_labels": CHANNEL_LABELS, "status_labels": STATUS_LABELS}
-
-
-def _flash_errors(form: FlaskForm) -> None:
-    for field_errors in form.errors.values():
-        for error in field_errors:
-            flash(str(error), "error")
 
 
 def _field_errors(form: FlaskForm) -> bool:
@@ -154,7 +150,7 @@ def _page_numbers(page: int, pages: int) -> list[int | None]:
 @bp.get("/aanmeldingen/")
 @staff_required()
 def index(slug: str) -> str:
-    item = require_assembly_access(_assembly(slug))
+    item = require_assembly_access(assembly_by_slug(slug))
     session = get_session()
     personal = _can_edit()
     query = _query_from_args()
@@ -178,7 +174,7 @@ def index(slug: str) -> str:
 @bp.get("/aanmeldingen/samenstelling")
 @staff_required()
 def composition(slug: str) -> str:
-    item = require_assembly_access(_assembly(slug))
+    item = require_assembly_access(assembly_by_slug(slug))
     session = get_session()
     return render_template(
         "pool/composition.html",
@@ -207,7 +203,7 @@ def _staff_form(item: Assembly, *, with_code: bool) -> tuple[FlaskForm, Any, Any
 @bp.route("/aanmeldingen/nieuw", methods=["GET", "POST"])
 @staff_required()
 def new(slug: str) -> Response | str:
-    item = require_assembly_access(_assembly(slug), roles=EDITORS)
+    item = require_assembly_access(assembly_by_slug(slug), roles=EDITORS)
     session = get_session()
     form, questions, dates = _staff_form(item, with_code=True)
     fields: Any = form
@@ -256,7 +252,7 @@ def new(slug: str) -> Response | str:
 @bp.route("/aanmeldingen/<reference>", methods=["GET", "POST"])
 @staff_required()
 def detail(slug: str, reference: str) -> Response | str:
-    item = require_assembly_access(_assembly(slug))
+    item = require_assembly_access(assembly_by_slug(slug))
     can_edit = _can_edit()
     if request.method == "POST" and not can_edit:
         abort(403)
@@ -309,7 +305,7 @@ def detail(slug: str, reference: str) -> Response | str:
 
 
 def _status_change(slug: str, reference: str, *, withdraw: bool) -> Response:
-    item = require_assembly_access(_assembly(slug), roles=EDITORS)
+    item = require_assembly_access(assembly_by_slug(slug), roles=EDITORS)
     session = get_session()
     registration = _registration(item, reference)
     back = redirect(
@@ -317,7 +313,7 @@ def _status_change(slug: str, reference: str, *, withdraw: bool) -> Response:
     )
     form = ConfirmForm()
     if not form.validate_on_submit():
-        _flash_errors(form)
+        flash_form_errors(form)
         return back  # type: ignore[return-value]
     try:
         if withdraw:
@@ -368,19 +364,19 @@ def _import_page(item: Assembly, form: ImportForm, report: Any = None) -> str:
 @bp.get("/aanmeldingen/import")
 @staff_required()
 def import_form(slug: str) -> str:
-    item = require_assembly_access(_assembly(slug), roles=EDITORS)
+    item = require_assembly_access(assembly_by_slug(slug), roles=EDITORS)
     return _import_page(item, ImportForm(formdata=None))
 
 
 @bp.post("/aanmeldingen/import")
 @staff_required()
 def import_registrations(slug: str) -> Response | str:
-    item = require_assembly_access(_assembly(slug), roles=EDITORS)
+    item = require_assembly_access(assembly_by_slug(slug), roles=EDITORS)
     form = ImportForm()
     if not form.validate_on_submit():
         if _field_errors(form):
             return _import_page(item, form)
-        _flash_errors(form)
+        flash_form_errors(form)
         return redirect(url_for("pool.import_form", slug=item.slug), code=303)  # type: ignore[return-value]
     session = get_session()
     try:
@@ -412,7 +408,7 @@ def import_registrations(slug: str) -> Response | str:
 @bp.get("/aanmeldingen/export.csv")
 @staff_required()
 def export(slug: str) -> Response:
-    item = require_assembly_access(_assembly(slug), roles=EDITORS)
+    item = require_assembly_access(assembly_by_slug(slug), roles=EDITORS)
     session = get_session()
     people = service.export_people(session, item)
     service.record_export(session, current_staff(), item, people)
@@ -447,20 +443,20 @@ def _privacy_page(
 @bp.get("/privacy")
 @staff_required()
 def privacy_page(slug: str) -> str:
-    item = require_assembly_access(_assembly(slug))
+    item = require_assembly_access(assembly_by_slug(slug))
     return _privacy_page(item)
 
 
 @bp.post("/privacy/bewaartermijn")
 @staff_required()
 def retention(slug: str) -> Response | str:
-    item = require_assembly_access(_assembly(slug), roles=EDITORS)
+    item = require_assembly_access(assembly_by_slug(slug), roles=EDITORS)
     form = RetentionForm()
     back = redirect(url_for("pool.privacy_page", slug=item.slug), code=303)
     if not form.validate_on_submit():
         if _field_errors(form):
             return _privacy_page(item, form)
-        _flash_errors(form)
+        flash_form_errors(form)
         return back  # type: ignore[return-value]
     session = get_session()
     privacy.set_retention(session, item, form.retention_months.data or 0, actor=current_staff())
@@ -472,11 +468,11 @@ def retention(slug: str) -> Response | str:
 @bp.post("/privacy/adressen")
 @staff_required()
 def purge_addresses(slug: str) -> Response:
-    item = require_assembly_access(_assembly(slug), roles=EDITORS)
+    item = require_assembly_access(assembly_by_slug(slug), roles=EDITORS)
     form = PurgeAddressesForm()
     back = redirect(url_for("pool.privacy_page", slug=item.slug), code=303)
     if not form.validate_on_submit():
-        _flash_errors(form)
+        flash_form_errors(form)
         return back  # type: ignore[return-value]
     session = get_session()
     try:
@@ -496,11 +492,11 @@ def purge_addresses(slug: str) -> Response:
 @bp.post("/privacy/niet-gekozen")
 @staff_required()
 def purge_unselected(slug: str) -> Response:
-    item = require_assembly_access(_assembly(slug), roles=EDITORS)
+    item = require_assembly_access(assembly_by_slug(slug), roles=EDITORS)
     form = PurgeUnselectedForm()
     back = redirect(url_for("pool.privacy_page", slug=item.slug), code=303)
     if not form.validate_on_submit():
-        _flash_errors(form)
+        flash_form_errors(form)
         return back  # type: ignore[return-value]
     session = get_session()
     panel = privacy.final_panel(session, item)

@@ -1,11 +1,12 @@
 from __future__ import annotations
 
-from flask import Blueprint, abort, jsonify, render_template
+from flask import Blueprint, jsonify, render_template
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import select
 from werkzeug.wrappers import Response
 
+from ..access import public_assembly
 from ..db import get_engine, get_session
 from ..labels import STAGE_LABELS
 from ..models import STAGE_ORDER, Assembly, Milestone, Stage
@@ -23,9 +24,7 @@ def index() -> str:
 @bp.get("/a/<slug>/")
 def assembly(slug: str) -> str:
     session = get_session()
-    item = session.exec(select(Assembly).where(Assembly.slug == slug)).first()
-    if item is None:
-        abort(404)
+    item = public_assembly(slug)
     plans = {
         m.stage: m.period
         for m in session.exec(select(Milestone).where(Milestone.assembly_id == item.id))

@@ -20,12 +20,18 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlmodel import select
 
 from .. import audit, jobs
-from ..access import EDITORS, current_staff, require_assembly_access, staff_required
+from ..access import (
+    EDITORS,
+    assembly_by_slug,
+    current_staff,
+    require_assembly_access,
+    staff_required,
+)
 from ..db import get_session
 from ..downloads import private_download
+from ..flashing import flash_form_errors
 from ..models import Assembly
 from . import import_job, letters, service
 from .forms import DrawForm, ImportForm, LetterTextForm
@@ -49,10 +55,6 @@ FATAL_REASONS = ("missing_column", "encoding")
 # One PDF holds at most this many letters (about 12 seconds to make on a small server), so
 # a download never runs into the time limits of web servers and proxies.
 LETTERS_PER_PDF = 1000
-
-
-def _assembly(slug: str) -> Assembly | None:
-    return get_session().exec(select(Assembly).where(Assembly.slug == slug)).first()
 
 
 def _overview(
@@ -103,28 +105,21 @@ def _placeholder_help() -> list[tuple[str, str]]:
     ]
 
 
-def _flash_errors(*forms: ImportForm | DrawForm) -> None:
-    for form in forms:
-        for field_errors in form.errors.values():
-            for error in field_errors:
-                flash(str(error), "error")
-
-
 @bp.get("/")
 @staff_required()
 def overview(slug: str) -> str:
-    item = require_assembly_access(_assembly(slug))
+    item = require_assembly_access(assembly_by_slug(slug))
     return _overview(item, ImportForm(formdata=None), DrawForm(formdata=None))
 
 
 @bp.post("/adressen")
 @staff_required()
 def import_addresses(slug: str) -> Response:
-    item = require_assembly_access(_assembly(slug), roles=EDITORS)
+    item = require_assembly_access(assembly_by_slug(slug), roles=EDITORS)
     form = ImportForm()
     back = redirect(url_for("recruitment.overview", slug=item.slug), code=303)
     if not form.validate_on_submit():
-        _flash_errors(form)
+        flash_form_errors(form)
         return back  # type: ignore[return-value]
     session = get_session()
     try:
@@ -158,7 +153,7 @@ def import_addresses(slug: str) -> Response:
 @bp.get("/import")
 @staff_required()
 def import_status(slug: str) -> str:
-    item = require_assembly_access(_assembly(slug), roles=EDITORS)
+    item = require_assembly_access(assembly_by_slug(slug), roles=EDITORS)
     record = import_job.latest(get_session(), item)
     report = import_job.report_of(record) if record is not None else None
     # The file as a whole could not be read: importing only its valid rows would not help.
@@ -188,11 +183,11 @@ def import_status(slug: str) -> str:
 @bp.post("/loting")
 @staff_required()
 def draw(slug: str) -> Response:
-    item = require_assembly_access(_assembly(slug), roles=EDITORS)
+    item = require_assembly_access(assembly_by_slug(slug), roles=EDITORS)
     form = DrawForm()
     back = redirect(url_for("recruitment.overview", slug=item.slug), code=303)
     if not form.validate_on_submit():
-        _flash_errors(form)
+        flash_form_errors(form)
         return back  # type: ignore[return-value]
     session = get_session()
     draw_request = service.DrawRequest(
@@ -232,7 +227,7 @@ def draw(slug: str) -> Response:
 @bp.get("/brieven.csv")
 @staff_required()
 def letters_csv(slug: str) -> Response:
-    item = require_assembly_access(_assembly(slug), roles=EDITORS)
+    item = require_assembly_access(assembly_by_slug(slug), roles=EDITORS)
     number = request.args.get("batch", type=int)
     session = get_session()
     if number is not None and not any(b.number == number for b in service.batches(session, item)):
@@ -255,7 +250,7 @@ def letters_csv(slug: str) -> Response:
 @bp.post("/brieftekst")
 @staff_required()
 def letter_text(slug: str) -> Response | str:
-    item = require_assembly_access(_assembly(slug), roles=EDITORS)
+    item = require_assembly_access(assembly_by_slug(slug), roles=EDITORS)
     form = LetterTextForm()
     back = redirect(url_for("recruitment.overview", slug=item.slug, _anchor="brieven"), code=303)
     if form.validate_on_submit():
@@ -297,7 +292,7 @@ def _letter_text_error(exc: letters.LetterTextError) -> str:
 @bp.get("/brieven.pdf")
 @staff_required()
 def letters_pdf(slug: str) -> Response:
-    item = require_assembly_access(_assembly(slug), roles=EDITORS)
+    item = require_assembly_access(assembly_by_slug(slug), roles=EDITORS)
     number = request.args.get("batch", type=int)
     part = request.args.get("deel", default=1, type=int)
     session = get_session()
@@ -337,7 +332,7 @@ def letters_pdf(slug: str) -> Response:
 @bp.get("/voorbeeldbrief.pdf")
 @staff_required()
 def sample_pdf(slug: str) -> Response:
-    item = require_assembly_access(_assembly(slug))
+    item = require_assembly_access(assembly_by_slug(slug))
     out = tempfile.SpooledTemporaryFile(max_size=1 << 20, mode="w+b")  # noqa: SIM115
     letters.write_pdf(
         out,

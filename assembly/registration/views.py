@@ -21,9 +21,16 @@ from flask import (
 from flask import session as browser_session
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlmodel import Session, select
+from sqlmodel import Session
 
-from ..access import EDITORS, current_staff, require_assembly_access, staff_required
+from ..access import (
+    EDITORS,
+    assembly_by_slug,
+    current_staff,
+    public_assembly,
+    require_assembly_access,
+    staff_required,
+)
 from ..db import get_session
 from ..models import Assembly, CategoryQuestion, Invitation, Registration, SessionDate
 from ..timeutil import as_utc, utcnow
@@ -54,17 +61,6 @@ DONE_KEY = "registration_done"
 DEFAULT_MIN_FILL_SECONDS = 3
 DEFAULT_MAX_FORM_AGE_SECONDS = 12 * 3600
 REGISTRANT = "registrant"  # the audit actor for the person themselves
-
-
-def _assembly(slug: str) -> Assembly | None:
-    return get_session().exec(select(Assembly).where(Assembly.slug == slug)).first()
-
-
-def _public_assembly(slug: str) -> Assembly:
-    item = _assembly(slug)
-    if item is None:
-        abort(404)
-    return item
 
 
 def _ip() -> str:
@@ -150,7 +146,7 @@ def _accept_code(item: Assembly, typed: str, form: CodeForm) -> Response | tuple
 
 @bp.route("/aanmelden", methods=["GET", "POST"])
 def start(slug: str) -> Response | str | tuple[str, int]:
-    item = _public_assembly(slug)
+    item = public_assembly(slug)
     if service.is_closed(item):
         return _closed_page(item)
     typed = request.args.get("code", "")
@@ -167,7 +163,7 @@ def start(slug: str) -> Response | str | tuple[str, int]:
 
 @bp.get("/aanmelden/zonder-code")
 def without_code(slug: str) -> Response | str:
-    item = _public_assembly(slug)
+    item = public_assembly(slug)
     if service.is_closed(item):
         return _closed_page(item)
     if not item.open_registration:
@@ -183,7 +179,7 @@ def without_code(slug: str) -> Response | str:
 @bp.post("/aanmelden/huisgenoot")
 def join_household(slug: str) -> Response | str:
     """Someone else at the same address registers with the code that was already used."""
-    item = _public_assembly(slug)
+    item = public_assembly(slug)
     if service.is_closed(item):
         return _closed_page(item)
     state = browser_session.get(STATE_KEY) or {}
@@ -251,7 +247,7 @@ def _render_form(
 
 @bp.route("/aanmelden/formulier", methods=["GET", "POST"])
 def form(slug: str) -> Response | str | tuple[str, int]:
-    item = _public_assembly(slug)
+    item = public_assembly(slug)
     if service.is_closed(item):
         return _closed_page(item)
     session = get_session()
@@ -337,7 +333,7 @@ def _used_page(session: Session, item: Assembly, invitation: Invitation) -> str:
 
 @bp.get("/aanmelden/bedankt")
 def thanks(slug: str) -> Response:
-    item = _public_assembly(slug)
+    item = public_assembly(slug)
     done = browser_session.pop(DONE_KEY, None)
     if not done or done.get("assembly") != item.id:
         done = None
@@ -348,14 +344,14 @@ def thanks(slug: str) -> Response:
 
 @bp.get("/aanmelden/gewist")
 def erased(slug: str) -> str:
-    return render_template("registration/erased.html", assembly=_public_assembly(slug))
+    return render_template("registration/erased.html", assembly=public_assembly(slug))
 
 
 # --- the personal link ----------------------------------------------------------------------
 
 
 def _registration(slug: str, token: str) -> tuple[Assembly, Registration]:
-    item = _public_assembly(slug)
+    item = public_assembly(slug)
     registration = service.find_by_token(get_session(), item, token)
     if registration is None:
         abort(404)
@@ -531,7 +527,7 @@ def _question_editor(session: Session, item: Assembly, which: str) -> QuestionFo
 @settings_bp.get("/vragen")
 @staff_required()
 def questions(slug: str) -> str | tuple[str, int]:
-    item = require_assembly_access(_assembly(slug))
+    item = require_assembly_access(assembly_by_slug(slug))
     which = request.args.get("vraag", "")
     editor = _question_editor(get_session(), item, which) if which and _can_edit() else None
     return _questions_page(item, editor)
@@ -540,7 +536,7 @@ def questions(slug: str) -> str | tuple[str, int]:
 @settings_bp.post("/vragen")
 @staff_required()
 def questions_post(slug: str) -> Response | tuple[str, int]:
-    item = require_assembly_access(_assembly(slug), roles=EDITORS)
+    item = require_assembly_access(assembly_by_slug(slug), roles=EDITORS)
     session = get_session()
     back = redirect(url_for("registration_settings.questions", slug=item.slug), code=303)
     action = request.form.get("action", "")
@@ -639,7 +635,7 @@ def _sessions_page(
 @settings_bp.get("/bijeenkomsten")
 @staff_required()
 def session_dates(slug: str) -> str | tuple[str, int]:
-    item = require_assembly_access(_assembly(slug))
+    item = require_assembly_access(assembly_by_slug(slug))
     editor = None
     if _can_edit():
         which = request.args.get("bijeenkomst", "")
@@ -656,7 +652,7 @@ def session_dates(slug: str) -> str | tuple[str, int]:
 @settings_bp.post("/bijeenkomsten")
 @staff_required()
 def session_dates_post(slug: str) -> Response | tuple[str, int]:
-    item = require_assembly_access(_assembly(slug), roles=EDITORS)
+    item = require_assembly_access(assembly_by_slug(slug), roles=EDITORS)
     session = get_session()
     back = redirect(url_for("registration_settings.session_dates", slug=item.slug), code=303)
     action = request.form.get("action", "")
@@ -695,7 +691,7 @@ def session_dates_post(slug: str) -> Response | tuple[str, int]:
 @settings_bp.route("/instellingen", methods=["GET", "POST"])
 @staff_required()
 def settings(slug: str) -> Response | str:
-    item = require_assembly_access(_assembly(slug))
+    item = require_assembly_access(assembly_by_slug(slug))
     can_edit = _can_edit()
     if request.method == "POST" and not can_edit:
         abort(403)
