@@ -247,16 +247,9 @@ def leximin(
         target = relaxed_leximin(space, forced_out=forced_out)
         if progress is not None:
             progress(0.05, "relaxed LEXIMIN computed; writing it as a lottery over panels")
-        # Groups the target puts in every panel in full, or in none, are fixed so in the
-        # pricing problem: a panel that breaks that can only carry weight zero, and
-        # such panels slow the least squares down (they must be cancelled out).
-        always = (np.abs(target - space.col_upper) < 1e-9) & (space.col_upper > 0)
-        never = target <= 1e-12
-        restricted = PanelSpace(
-            space.instance, groups, lower=space.lower, upper=space.upper,
-            panel_size=space.panel_size, col_lower=np.where(always, space.col_upper, 0.0),
-            col_upper=np.where(never, 0.0, space.col_upper),
-        )
+        # Only panels on the relaxation's smallest face through the target can carry
+        # weight in a lottery whose mean is the target (``PanelSpace.face``).
+        restricted = space.face(target)
         start_panels = [p for p in found if restricted.is_feasible(p)]
         more, _ = covering_panels(restricted, rng)
         start_panels.extend(more)
