@@ -309,8 +309,10 @@ def _decompose(
     (any panel with ``r @ x > 0`` reduces the residual). Rows are scaled by
     ``1/sqrt(target)`` so that small groups count as much as large ones.
 
-    Each iteration adds a quickly found good panel (``PanelSpace.good``); only when that
-    one does not improve is the pricing problem solved exactly. The least squares is
+    Each iteration adds a quickly found good panel (``PanelSpace.good``); when that one
+    does not improve, the first improving panel the integer programme finds
+    (``PanelSpace.improving``), which solves the pricing problem exactly only to prove
+    that none is left. The least squares is
     updated, not re-solved (``IncrementalNNLS``), and keeps only the panels with positive
     weight, at most about one per group.
 
@@ -338,7 +340,7 @@ def _decompose(
         solution = space.good(objective)
         assert solution.counts is not None
         if float(objective @ solution.counts) <= 1e-12:
-            solution = space.best(objective, relaxation_first=False)
+            solution = space.improving(objective)
             assert solution.counts is not None
             if float(objective @ solution.counts) <= 1e-12:
                 # No panel reduces the residual: the least squares is at its optimum
