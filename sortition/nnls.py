@@ -55,7 +55,9 @@ class IncrementalNNLS:
             if position >= len(self.b):
                 return False
             try:
-                q, r = qr_insert(self._q, self._r, column, position, which="col")
+                q, r = qr_insert(
+                    self._q, self._r, column, position, which="col", check_finite=False
+                )
             except np.linalg.LinAlgError:
                 return False
             if abs(r[position, position]) <= 1e-10 * max(1.0, float(np.linalg.norm(column))):
@@ -71,12 +73,16 @@ class IncrementalNNLS:
         return True
 
     def _refactor(self) -> None:
-        self._q, self._r = qr(np.array(self.columns).T, mode="economic")
+        self._q, self._r = qr(
+            np.array(self.columns).T, mode="economic", check_finite=False
+        )
         self._updates = 0
 
     def _remove(self, indices: np.ndarray) -> None:
         for index in sorted((int(i) for i in indices), reverse=True):
-            q, r = qr_delete(self._q, self._r, index, 1, which="col")
+            q, r = qr_delete(
+                self._q, self._r, index, 1, which="col", check_finite=False
+            )
             # With as many columns as rows the factorisation is square, and deleting from
             # it returns a full one (R with a zero last row): keep the economic part.
             width = r.shape[1]
@@ -94,7 +100,7 @@ class IncrementalNNLS:
         self.residual = self.b.copy()
         while self.columns:
             projected = self._q.T @ self.b
-            z = solve_triangular(self._r, projected)
+            z = solve_triangular(self._r, projected, check_finite=False)
             negative = z <= 0.0
             if not negative.any():
                 self.weights = z
