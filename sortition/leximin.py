@@ -142,12 +142,18 @@ def covering_panels(
     while not covered.all():
         # Uncovered groups weigh 1; a little noise spreads the panels over the rest.
         objective = np.where(covered, 0.0, 1.0) + 1e-3 * rng.random(n_groups) / weight
-        solution = space.best(objective)
+        # A quick panel usually covers something new; only the exact optimum can prove
+        # that nothing is left to cover.
+        solution = space.good(objective)
         if solution.counts is None:
             break
         new = (solution.counts > 0) & ~covered
         if not new.any():
-            break
+            solution = space.best(objective, relaxation_first=False)
+            assert solution.counts is not None
+            new = (solution.counts > 0) & ~covered
+            if not new.any():
+                break
         covered |= solution.counts > 0
         panels.append(solution.counts)
     return panels, np.flatnonzero(~covered)
