@@ -343,7 +343,7 @@ def _decompose(
         if deadline is not None and time.perf_counter() > deadline:
             break
         objective = residual * scale * scale
-        solution = space.good(objective, incumbents=np.array(least_squares.keys))
+        solution = space.good(objective, incumbents=least_squares.keys)
         assert solution.counts is not None
         if float(objective @ solution.counts) <= 1e-12:
             solution = space.improving(objective)

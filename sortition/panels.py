@@ -21,6 +21,7 @@ from __future__ import annotations
 import os
 import sys
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import highspy
@@ -225,7 +226,7 @@ class PanelSpace:
         return PanelSolution(counts, value, max(bound, value))
 
     def good(
-        self, objective: np.ndarray, *, incumbents: np.ndarray | None = None
+        self, objective: np.ndarray, *, incumbents: Sequence[np.ndarray] = ()
     ) -> PanelSolution:
         """A panel with a high ``objective @ x``, found quickly; not always the best.
 
@@ -279,8 +280,9 @@ class PanelSpace:
         counts = None if solved is None else np.rint(solved[0]).astype(np.int64)
         if counts is not None and float(objective @ counts) > 0:
             return PanelSolution(counts, float(objective @ counts), relaxed_bound)
-        if incumbents is not None and len(incumbents):
-            incumbent = incumbents[int(np.argmax(incumbents @ objective))]
+        if len(incumbents):
+            stacked = np.asarray(incumbents)
+            incumbent = stacked[int(np.argmax(stacked @ objective))]
             agree = np.abs(values - incumbent) < _INTEGRALITY_TOLERANCE
             counts = self._neighbourhood(
                 objective, agree, incumbent.astype(float), first_improving=True
