@@ -8,8 +8,10 @@ group and ``p_g = E[x_g] / weight_g``.
 The default path has two steps. (1) ``relaxed_leximin`` solves LEXIMIN over the LP
 relaxation of the panel space: a short sequence of small LPs, an upper bound in the
 LEXIMIN order. (2) ``_decompose`` writes that target as a lottery over integer panels
-(non-negative least squares with column generation). When (2) succeeds, the relaxation
-certifies the lottery as LEXIMIN-optimal. When the target is provably not a lottery over
+(non-negative least squares with column generation). Only panels on the relaxation's
+smallest face through the target can take part (``PanelSpace.face``), so pricing is
+restricted to that face. When (2) succeeds, the relaxation certifies the lottery as
+LEXIMIN-optimal. When the target is provably not a lottery over
 panels (the relaxation is not tight) the staged method below takes over; it also
 computes MAXIMIN (its first stage).
 
@@ -315,12 +317,11 @@ def _decompose(
     (any panel with ``r @ x > 0`` reduces the residual). Rows are scaled by
     ``1/sqrt(target)`` so that small groups count as much as large ones.
 
-    Each iteration adds a quickly found good panel (``PanelSpace.good``); when that one
-    does not improve, the first improving panel the integer programme finds
-    (``PanelSpace.improving``), which solves the pricing problem exactly only to prove
-    that none is left. The least squares is
-    updated, not re-solved (``IncrementalNNLS``), and keeps only the panels with positive
-    weight, at most about one per group.
+    Each iteration adds an improving panel found quickly (``PanelSpace.good``, which
+    falls back on ``PanelSpace.improving``); the pricing problem is solved exactly only to
+    prove that none is left. The least squares is updated, not re-solved
+    (``IncrementalNNLS``), and keeps only the panels with positive weight, at most about
+    one per group.
 
     Returns (weights, iterations, largest probability error, converged), or None when
     the best panel has ``r @ x <= 0`` while some probability is still off by more than
