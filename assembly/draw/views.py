@@ -558,6 +558,30 @@ def answer(slug: str) -> Response:
     return _back(item)
 
 
+def _replacement_impossible(seats: int, error: service.ReplacementImpossible) -> str:
+    """The message for seats no replacement can fill, naming the quotas that block it."""
+    diagnosis = error.args[0] if error.args and isinstance(error.args[0], dict) else {}
+    blocking = [
+        f"{r['category']} {r['value']} ("
+        + (_("minimum") if r["bound"] == "min" else _("maximum"))
+        + ")"
+        for r in diagnosis.get("relaxations") or []
+    ]
+    if not blocking:
+        return _(
+            "No replacement keeps every quota for %(count)s seats. Relax the quotas with "
+            "the feasibility check, or leave the seats open.",
+            count=seats,
+        )
+    return _(
+        "No replacement keeps every quota for %(count)s seats: too few people who can "
+        "still be drawn fit %(quotas)s next to the members who stay. Change that quota "
+        "in the quota editor, or leave the seats open.",
+        count=seats,
+        quotas=", ".join(blocking),
+    )
+
+
 @bp.post("/vervangen")
 @staff_required()
 def replace(slug: str) -> Response:
@@ -588,16 +612,9 @@ def replace(slug: str) -> Response:
             try:
                 chosen = service.run_engine_replacement(plan)
                 done += service.apply_engine_replacement(session, actor, item, plan, chosen)
-            except service.ReplacementImpossible:
+            except service.ReplacementImpossible as error:
                 session.rollback()
-                flash(
-                    _(
-                        "No replacement keeps every quota for %(count)s seats. Relax the "
-                        "quotas with the feasibility check, or leave the seats open.",
-                        count=len(plan.dropped),
-                    ),
-                    "error",
-                )
+                flash(_replacement_impossible(len(plan.dropped), error), "error")
             except service.StateChanged:
                 session.rollback()
                 flash(_("The panel changed meanwhile; try again."), "error")
@@ -620,7 +637,7 @@ def replace(slug: str) -> Response:
 
 
 def engine_tolerance(run: Any) -> float | None:
-    """The engine's tolerance when it is coarse enough to mention (the demo's is)."""
+    """The engine's tolerance when it is coarse enough to mention (DRAW_TOLERANCE >= 1e-4)."""
     tolerance = float(json.loads(run.settings_json).get("tolerance") or 0)
     return tolerance if tolerance >= 1e-4 else None
 

@@ -12,6 +12,7 @@ import sys
 from html import unescape
 from pathlib import Path
 
+import pytest
 from sqlmodel import select
 
 from assembly.db import get_session
@@ -155,3 +156,16 @@ def test_public_page_before_publication_shows_no_fingerprint(client, app, pool) 
     assert run.fingerprint not in page
     assert client.get(PUBLIC + "/loting.json").status_code == 404
     assert client.get("/a/onbekend/loting").status_code == 404
+
+
+@pytest.mark.parametrize(("tolerance", "mentioned"), [(1e-2, True), (None, False)])
+def test_a_coarse_tolerance_is_said_on_the_public_page(
+    client, app, pool, tolerance: float | None, mentioned: bool
+) -> None:
+    """Chances computed only roughly (DRAW_TOLERANCE) are not presented as exact."""
+    if tolerance is not None:
+        app.config["DRAW_TOLERANCE"] = tolerance
+    draw(app)
+    page = unescape(client.get(PUBLIC).text)
+    said = "tot op 1 procentpunt" in page or "within 1 percentage points" in page
+    assert said == mentioned

@@ -8,7 +8,7 @@ import json
 from sqlmodel import select
 
 from assembly.db import get_session
-from assembly.draw import demo, service
+from assembly.draw import demo, engine, service
 from assembly.models import Address, Registration
 from assembly.pool import demo as pool_demo
 from assembly.recruitment import demo as recruitment_demo
@@ -27,7 +27,10 @@ def test_demo_draw_is_complete_and_public_pages_hold_no_personal_data(app, clien
         registration_demo.add_demo_form(session, item)
         pool_demo.add_demo_registrations(session, item)
         session.commit()
-        drawn = demo.add_demo_draw(session, item)
+        # This pool (1,500 letters) is small: for some made-up declines no replacement
+        # keeps every quota, and the engine rightly says so (tested in test_draw_panel).
+        # This seed's declines can all be replaced.
+        drawn = demo.add_demo_draw(session, item, seed=2021)
         assert drawn is not None
         run = service.seeded_run(session, item)
         assert run.seed == demo.DEMO_SEED and run.published_at is not None
@@ -35,7 +38,8 @@ def test_demo_draw_is_complete_and_public_pages_hold_no_personal_data(app, clien
         assert len(result.seats) == 20 and result.open_seats == 0
         assert len(result.former) == demo.DECLINES + demo.NO_ANSWERS == drawn.replaced
         assert service.signatures(session, run)
-        assert json.loads(run.settings_json)["tolerance"] == demo.DEMO_TOLERANCE
+        # The demo lottery is as exact as a real one.
+        assert json.loads(run.settings_json)["tolerance"] == engine.ENGINE_TOLERANCE == 1e-6
         people = session.exec(select(Registration)).all()
         addresses = session.exec(select(Address)).all()
         personal = {r.name for r in people if r.name} | {r.email for r in people if r.email}

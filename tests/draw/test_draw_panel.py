@@ -249,3 +249,35 @@ def test_withdrawing_or_erasing_gives_up_the_seat(app, drawn, how: str) -> None:
             select(AuditEntry).where(AuditEntry.action == "draw.declined")
         ).all()
         assert [json.loads(e.payload)["by"] for e in logged] == ["withdrawal"]
+
+
+def test_an_impossible_replacement_names_the_blocking_quota(
+    organiser, app, drawn, monkeypatch
+) -> None:
+    diagnosis = {
+        "feasible": False,
+        "conflicts": [],
+        "relaxations": [
+            {"category": "leeftijd", "value": "16-24", "bound": "min", "old": 1, "new": 0}
+        ],
+    }
+
+    def impossible(plan):
+        raise service.ReplacementImpossible(diagnosis)
+
+    monkeypatch.setattr(service, "run_engine_replacement", impossible)
+    with app.app_context():
+        session = get_session()
+        # Every reserve withdrew, so the engine has to find the replacement.
+        reserves = [
+            r.registration.id
+            for r in service.result(session, service.seeded_run(session, assembly())).reserves
+        ]
+        for registration in session.exec(select(Registration).where(Registration.id.in_(reserves))):
+            registration.withdrawn_at = utcnow()
+        session.commit()
+    seat = _result(app).seats[0]
+    organiser.post(PAGE + "antwoord", data={"member_id": seat.member.id, "answer": "decline"})
+    page = organiser.post(PAGE + "vervangen", follow_redirects=True).text
+    assert "leeftijd 16-24 (minimum)" in page
+    assert _result(app).open_seats == 1
