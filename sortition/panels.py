@@ -37,6 +37,8 @@ _INTEGRALITY_TOLERANCE = 1e-7
 # Well above the solver's feasibility tolerance (1e-6), so a returned panel really gains.
 _IMPROVING_CUTOFF = 1e-4
 _NO_LIMIT = 2147483647
+# ``_best_rounding`` enumerates 2**k roundings for up to this many fractional coordinates.
+_ENUMERATE_UP_TO = 10
 
 
 @dataclass(frozen=True)
@@ -123,6 +125,7 @@ class PanelSpace:
             highs.append(np.array([float(households)]))
         self.matrix = vstack(rows).tocsr()
         self._columns = csc_array(self.matrix)
+        self._dense = self.matrix.toarray()
         self.row_lower = np.concatenate(lows).astype(float)
         self.row_upper = np.concatenate(highs).astype(float)
         if row_bounds is not None:
@@ -259,6 +262,9 @@ class PanelSpace:
         if integral.all():
             counts = rounded.astype(np.int64)
             return PanelSolution(counts, float(objective @ counts), relaxed_bound)
+        rounding = self._best_rounding(objective, values, ~integral)
+        if rounding is not None and float(objective @ rounding) > 0:
+            return PanelSolution(rounding, float(objective @ rounding), relaxed_bound)
         self.integer_solves += 1
         n_groups = self.groups.n_groups
         self._mip.changeColsBounds(
@@ -290,6 +296,32 @@ class PanelSpace:
             if counts is not None and float(objective @ counts) > 0:
                 return PanelSolution(counts, float(objective @ counts), relaxed_bound)
         return self.improving(objective)
+
+    def _best_rounding(
+        self, objective: np.ndarray, values: np.ndarray, fractional: np.ndarray
+    ) -> np.ndarray | None:
+        """Step 2 of ``good`` by enumeration when few coordinates are fractional.
+
+        Every fractional coordinate is rounded down or up, the others kept: with at most
+        ``_ENUMERATE_UP_TO`` fractional coordinates all combinations are checked at once
+        (a few hundred microseconds, where HiGHS took several milliseconds). Returns the
+        best panel, or None when no combination is a panel or there are too many.
+        """
+        positions = np.flatnonzero(fractional)
+        if len(positions) > _ENUMERATE_UP_TO:
+            return None
+        base = np.rint(values)
+        base[positions] = np.floor(values[positions])
+        choices = (np.arange(2 ** len(positions))[:, None] >> np.arange(len(positions))) & 1
+        rows = self.matrix @ base + choices @ self._dense[:, positions].T
+        fits = np.all(rows >= self.row_lower - 1e-9, axis=1)
+        fits &= np.all(rows <= self.row_upper + 1e-9, axis=1)
+        if not fits.any():
+            return None
+        gains = np.where(fits, choices @ objective[positions], -np.inf)
+        counts = base.copy()
+        counts[positions] += choices[int(np.argmax(gains))]
+        return counts.astype(np.int64)
 
     def _neighbourhood(
         self,
