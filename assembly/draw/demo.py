@@ -74,7 +74,11 @@ def add_demo_draw(
     rng = random.Random(seed)
     run = service.seeded_run(session, assembly)  # type: ignore[assignment]
     seats = service.result(session, run).seats
-    leaving = rng.sample(seats, DECLINES + NO_ANSWERS)
+    # Made-up declines come from members the lottery could have left out: when someone
+    # with chance 1 leaves (every person of their kind is needed for a minimum), no
+    # replacement can keep the quotas, and the organiser has to change a quota first.
+    replaceable = [seat for seat in seats if seat.probability < 1 - 1e-6]
+    leaving = rng.sample(replaceable, DECLINES + NO_ANSWERS)
     for index, seat in enumerate(leaving):
         answer = "decline" if index < DECLINES else "no_answer"
         service.record_answer(session, actor, assembly, seat.member.id, answer)  # type: ignore[arg-type]
