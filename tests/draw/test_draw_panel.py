@@ -61,6 +61,19 @@ def _links(app) -> dict[str, str]:
     return found
 
 
+def _withdraw_all_reserves(app) -> None:
+    """Every reserve withdraws, so only the engine can fill a seat."""
+    with app.app_context():
+        session = get_session()
+        reserves = [
+            r.registration.id
+            for r in service.result(session, service.seeded_run(session, assembly())).reserves
+        ]
+        for registration in session.exec(select(Registration).where(Registration.id.in_(reserves))):
+            registration.withdrawn_at = utcnow()
+        session.commit()
+
+
 def test_invitations_by_mail_and_by_letter(organiser, app, drawn) -> None:
     _invite(organiser)
     result = _result(app)
@@ -164,16 +177,7 @@ def test_replacements_come_from_the_reserve_list_and_keep_every_quota(
 
 
 def test_the_engine_replaces_when_no_reserve_fits(organiser, app, drawn) -> None:
-    with app.app_context():
-        session = get_session()
-        # Every reserve withdrew.
-        reserves = [
-            r.registration.id
-            for r in service.result(session, service.seeded_run(session, assembly())).reserves
-        ]
-        for registration in session.exec(select(Registration).where(Registration.id.in_(reserves))):
-            registration.withdrawn_at = utcnow()
-        session.commit()
+    _withdraw_all_reserves(app)
     seat = _result(app).seats[0]
     organiser.post(PAGE + "antwoord", data={"member_id": seat.member.id, "answer": "decline"})
     organiser.post(PAGE + "vervangen")
@@ -266,16 +270,7 @@ def test_an_impossible_replacement_names_the_blocking_quota(
         raise service.ReplacementImpossible(diagnosis)
 
     monkeypatch.setattr(service, "run_engine_replacement", impossible)
-    with app.app_context():
-        session = get_session()
-        # Every reserve withdrew, so the engine has to find the replacement.
-        reserves = [
-            r.registration.id
-            for r in service.result(session, service.seeded_run(session, assembly())).reserves
-        ]
-        for registration in session.exec(select(Registration).where(Registration.id.in_(reserves))):
-            registration.withdrawn_at = utcnow()
-        session.commit()
+    _withdraw_all_reserves(app)
     seat = _result(app).seats[0]
     organiser.post(PAGE + "antwoord", data={"member_id": seat.member.id, "answer": "decline"})
     page = organiser.post(PAGE + "vervangen", follow_redirects=True).text
