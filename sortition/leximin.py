@@ -344,19 +344,16 @@ def _decompose(
         if deadline is not None and time.perf_counter() > deadline:
             break
         objective = residual * scale * scale
+        # ``good`` only returns a panel that does not improve when none does.
         solution = space.good(objective, incumbents=least_squares.keys)
         assert solution.counts is not None
         if float(objective @ solution.counts) <= 1e-12:
-            solution = space.improving(objective)
-            assert solution.counts is not None
-            if float(objective @ solution.counts) <= 1e-12:
-                # No panel reduces the residual: the least squares is at its optimum
-                # over all panels. A residual this large means the target is no lottery
-                # (Farkas); a tiny one is rounding, and the lottery is returned with its
-                # measured error.
-                if error > _UNATTAINABLE:
-                    return None
-                break
+            # No panel reduces the residual: the least squares is at its optimum over
+            # all panels. A residual this large means the target is no lottery (Farkas);
+            # a tiny one is rounding, and the lottery is returned with its measured error.
+            if error > _UNATTAINABLE:
+                return None
+            break
         if not least_squares.add(solution.counts * scale, key=solution.counts.astype(np.int64)):
             # The panel adds no direction to the least squares: rounding has stalled it.
             if error > _UNATTAINABLE:

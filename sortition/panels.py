@@ -87,6 +87,31 @@ def _new_highs() -> highspy.Highs:
     return solver
 
 
+def _maximise_lp(
+    matrix: csc_array,
+    costs: np.ndarray,
+    col_bounds: tuple[np.ndarray, np.ndarray],
+    row_bounds: tuple[np.ndarray, np.ndarray],
+    *,
+    integer: bool,
+) -> highspy.HighsLp:
+    """``max costs @ x`` subject to the bounds, as a HiGHS model (integer ``x`` or not)."""
+    lp = highspy.HighsLp()
+    lp.num_col_ = matrix.shape[1]
+    lp.num_row_ = matrix.shape[0]
+    lp.col_cost_ = np.asarray(costs, dtype=float)
+    lp.col_lower_, lp.col_upper_ = col_bounds
+    lp.row_lower_, lp.row_upper_ = row_bounds
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = matrix.indptr.astype(np.int32)
+    lp.a_matrix_.index_ = matrix.indices.astype(np.int32)
+    lp.a_matrix_.value_ = matrix.data.astype(float)
+    lp.sense_ = highspy.ObjSense.kMaximize
+    if integer:
+        lp.integrality_ = [highspy.HighsVarType.kInteger] * matrix.shape[1]
+    return lp
+
+
 class PanelSpace:
     """Feasible panels of ``instance`` over the groups ``groups``.
 
@@ -143,23 +168,10 @@ class PanelSpace:
         self._relaxation = self._model(integer=False)
 
     def _model(self, *, integer: bool) -> highspy.Highs:
-        n_groups = self.groups.n_groups
-        matrix = csc_array(self.matrix)
-        lp = highspy.HighsLp()
-        lp.num_col_ = n_groups
-        lp.num_row_ = matrix.shape[0]
-        lp.col_cost_ = np.zeros(n_groups)
-        lp.col_lower_ = self.col_lower
-        lp.col_upper_ = self.col_upper
-        lp.row_lower_ = self.row_lower
-        lp.row_upper_ = self.row_upper
-        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-        lp.a_matrix_.start_ = matrix.indptr.astype(np.int32)
-        lp.a_matrix_.index_ = matrix.indices.astype(np.int32)
-        lp.a_matrix_.value_ = matrix.data.astype(float)
-        lp.sense_ = highspy.ObjSense.kMaximize
-        if integer:
-            lp.integrality_ = [highspy.HighsVarType.kInteger] * n_groups
+        lp = _maximise_lp(
+            self._columns, np.zeros(self.groups.n_groups), (self.col_lower, self.col_upper),
+            (self.row_lower, self.row_upper), integer=integer,
+        )
         solver = _new_highs()
         if integer:
             # Measured on these small models: presolve and primal heuristics cost more
@@ -237,19 +249,20 @@ class PanelSpace:
         one. In order, cheapest first:
 
         1. the LP relaxation; when its solution is integral it is optimal;
-        2. the integer programme with the relaxation's integral coordinates fixed (a much
-           smaller problem; the idea of RENS), solved to optimality;
+        2. the relaxation's fractional coordinates rounded, by enumeration when they are
+           few (``_best_rounding``), else by the integer programme with the integral
+           coordinates fixed (the idea of RENS; presolve removes the fixed columns);
         3. the integer programme with the coordinates fixed where the relaxation agrees
-           with the best of ``incumbents`` (the idea of RINS), stopped at its first
-           improving panel: the incumbent scores about 0 and the relaxation more, so
-           between them an improving panel is nearly always found;
+           with the best of ``incumbents`` (the idea of RINS), as a separate model of the
+           free columns stopped at its first improving panel: the incumbent scores about
+           0 and the relaxation more, so between them an improving panel is nearly
+           always found;
         4. ``improving`` over the whole problem.
 
-        Steps 2 and 3 build a separate model of the free columns only: a few hundred
-        fixed columns made HiGHS's set-up, not the search, the main cost. ``bound`` is
-        the relaxation's value, an upper bound on the optimum. Measured on the benchmark
-        pools, this pricing cut the decomposition time about threefold compared with
-        solving every pricing problem exactly.
+        So a returned value ``<= 0`` proves that no panel improves (step 1 is then
+        optimal, step 4 exact). ``bound`` is the relaxation's value, an upper bound on
+        the optimum. Measured on the benchmark pools, this pricing cut the decomposition
+        time about threefold compared with solving every pricing problem exactly.
         """
         objective = np.asarray(objective, dtype=float)
         self.solves += 1
@@ -290,9 +303,7 @@ class PanelSpace:
             stacked = np.asarray(incumbents)
             incumbent = stacked[int(np.argmax(stacked @ objective))]
             agree = np.abs(values - incumbent) < _INTEGRALITY_TOLERANCE
-            counts = self._neighbourhood(
-                objective, agree, incumbent.astype(float), first_improving=True
-            )
+            counts = self._neighbourhood(objective, agree, incumbent.astype(float))
             if counts is not None and float(objective @ counts) > 0:
                 return PanelSolution(counts, float(objective @ counts), relaxed_bound)
         return self.improving(objective)
@@ -324,17 +335,10 @@ class PanelSpace:
         return counts.astype(np.int64)
 
     def _neighbourhood(
-        self,
-        objective: np.ndarray,
-        fixed: np.ndarray,
-        values: np.ndarray,
-        *,
-        first_improving: bool,
+        self, objective: np.ndarray, fixed: np.ndarray, values: np.ndarray
     ) -> np.ndarray | None:
-        """The best panel (or the first improving one) with ``fixed`` columns at ``values``.
-
-        Returns None when no such panel exists (or none improves, with
-        ``first_improving``).
+        """The first improving panel (``objective @ x`` at least the cutoff of
+        ``improving``) with ``fixed`` columns at ``values``; None when none is found.
         """
         free = np.flatnonzero(~fixed)
         held = np.flatnonzero(fixed)
@@ -349,35 +353,21 @@ class PanelSpace:
         matrix = csc_array(matrix[~empty, :]) if empty.any() else csc_array(matrix)
         row_lower, row_upper = row_lower[~empty], row_upper[~empty]
         costs = objective[free]
-        if first_improving:
-            largest = float(np.abs(objective).max())
-            if largest == 0.0:
-                return None
-            # objective @ x >= cutoff, scaled like ``improving``.
-            needed = (_IMPROVING_CUTOFF * largest - float(objective[held] @ values[held]))
-            matrix = csc_array(vstack([csr_array(matrix), csr_array(costs[None, :] / largest)]))
-            row_lower = np.append(row_lower, needed / largest)
-            row_upper = np.append(row_upper, highspy.kHighsInf)
-        lp = highspy.HighsLp()
-        lp.num_col_ = len(free)
-        lp.num_row_ = matrix.shape[0]
-        lp.col_cost_ = costs
-        lp.col_lower_ = self.col_lower[free]
-        lp.col_upper_ = self.col_upper[free]
-        lp.row_lower_ = row_lower
-        lp.row_upper_ = row_upper
-        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-        lp.a_matrix_.start_ = matrix.indptr.astype(np.int32)
-        lp.a_matrix_.index_ = matrix.indices.astype(np.int32)
-        lp.a_matrix_.value_ = matrix.data.astype(float)
-        lp.sense_ = highspy.ObjSense.kMaximize
-        lp.integrality_ = [highspy.HighsVarType.kInteger] * len(free)
+        largest = float(np.abs(objective).max())
+        if largest == 0.0:
+            return None
+        # objective @ x >= cutoff, scaled like ``improving``.
+        needed = _IMPROVING_CUTOFF * largest - float(objective[held] @ values[held])
+        matrix = csc_array(vstack([csr_array(matrix), csr_array(costs[None, :] / largest)]))
+        row_lower = np.append(row_lower, needed / largest)
+        row_upper = np.append(row_upper, highspy.kHighsInf)
+        lp = _maximise_lp(
+            matrix, costs, (self.col_lower[free], self.col_upper[free]),
+            (row_lower, row_upper), integer=True,
+        )
         solver = _new_highs()
         solver.setOptionValue("presolve", "off")
-        solver.setOptionValue("mip_rel_gap", 1e-9)
-        solver.setOptionValue("mip_abs_gap", 1e-12)
-        if first_improving:
-            solver.setOptionValue("mip_max_improving_sols", 1)
+        solver.setOptionValue("mip_max_improving_sols", 1)
         solver.passModel(lp)
         solver.run()
         if solver.getModelStatus() not in (

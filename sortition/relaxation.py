@@ -16,7 +16,7 @@ import numpy as np
 from scipy.sparse import csc_array, hstack, identity, vstack
 
 from .errors import SolverError
-from .panels import PanelSpace, _new_highs
+from .panels import PanelSpace, _maximise_lp, _new_highs
 
 _DUAL_TOLERANCE = 1e-9
 
@@ -31,19 +31,16 @@ def relaxed_leximin(space: PanelSpace, *, forced_out: np.ndarray | None = None) 
     panel_rows = hstack([space.matrix, csc_array((space.matrix.shape[0], 1))])
     floor_rows = hstack([identity(n_groups, format="csc"), csc_array(-weight.reshape(-1, 1))])
     matrix = csc_array(vstack([panel_rows, floor_rows]))
-    lp = highspy.HighsLp()
-    lp.num_col_ = n_groups + 1
-    lp.num_row_ = matrix.shape[0]
-    lp.col_cost_ = np.append(np.zeros(n_groups), 1.0)
-    lp.col_lower_ = np.zeros(n_groups + 1)
-    lp.col_upper_ = np.append(space.col_upper, 1.0)
-    lp.row_lower_ = np.concatenate([space.row_lower, np.zeros(n_groups)])
-    lp.row_upper_ = np.concatenate([space.row_upper, np.full(n_groups, inf)])
-    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-    lp.a_matrix_.start_ = matrix.indptr.astype(np.int32)
-    lp.a_matrix_.index_ = matrix.indices.astype(np.int32)
-    lp.a_matrix_.value_ = matrix.data.astype(float)
-    lp.sense_ = highspy.ObjSense.kMaximize
+    lp = _maximise_lp(
+        matrix,
+        np.append(np.zeros(n_groups), 1.0),
+        (np.zeros(n_groups + 1), np.append(space.col_upper, 1.0)),
+        (
+            np.concatenate([space.row_lower, np.zeros(n_groups)]),
+            np.concatenate([space.row_upper, np.full(n_groups, inf)]),
+        ),
+        integer=False,
+    )
     solver = _new_highs()
     solver.setOptionValue("presolve", "off")
     solver.passModel(lp)
