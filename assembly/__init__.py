@@ -11,6 +11,7 @@ from werkzeug.wrappers import Response
 
 from .config import is_production, load
 from .db import ROOT_DIR
+from .settings import settings
 
 csrf = CSRFProtect()
 
@@ -30,11 +31,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     )
     load(app, config)
 
-    if app.config["TRUSTED_PROXIES"]:
-        n = int(app.config["TRUSTED_PROXIES"])
+    if settings(app).trusted_proxies:
+        n = settings(app).trusted_proxies
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
 
-    from . import auth, cli, db, errors, i18n, jobs, logs
+    from . import actions, auth, cli, db, error_pages, i18n, jobs, logs
     from .audit import views as audit_views
     from .dashboard import views as dashboard_views
     from .draw import views as draw_views
@@ -50,7 +51,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
     i18n.init_app(app)
     auth.init_app(app)
-    errors.init_app(app)
+    error_pages.init_app(app)
     cli.init_app(app)
     app.register_blueprint(public_views.bp)
     app.register_blueprint(dashboard_views.bp)
@@ -62,6 +63,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(pool_views.bp)
     app.register_blueprint(registration_views.bp)
     app.register_blueprint(registration_views.settings_bp)
+    app.url_defaults(actions.fill_slug)
     # Registration codes, personal-link tokens and pool searches never reach the logs.
     logs.install(app.logger.name)
 
@@ -76,7 +78,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
             "language_names": i18n.LANGUAGE_NAMES,
             "role_labels": ROLE_LABELS,
             "logout_form": LogoutForm(),
-            "dev_outbox": app.config.get("DEV_OUTBOX"),
+            "dev_outbox": settings(app).dev_outbox,
         }
 
     production = is_production(app)

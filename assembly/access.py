@@ -22,19 +22,24 @@ def current_staff() -> User | None:
     return user if isinstance(user, User) else None
 
 
+def staff_role_check(roles: Iterable[Role]) -> User:
+    """The logged-in staff user; 404 for anyone else, 403 for staff in another role."""
+    user = current_staff()
+    if user is None:
+        abort(404)
+    if user.role not in {r.value for r in roles}:
+        abort(403)
+    return user
+
+
 def staff_required(*roles: Role) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Logged in as staff with one of ``roles`` (all staff roles when none are given)."""
-    allowed = {r.value for r in (roles or ALL_STAFF)}
 
     def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
         @wraps(view)
         @login_required
         def wrapped(*args: Any, **kwargs: Any) -> Any:
-            user = current_staff()
-            if user is None:
-                abort(404)
-            if user.role not in allowed:
-                abort(403)
+            staff_role_check(roles or ALL_STAFF)
             return view(*args, **kwargs)
 
         return wrapped

@@ -1,20 +1,22 @@
-"""Configuration: defaults, overridden by ``BURGERBERAAD_*`` environment variables.
+"""Loading the configuration: defaults, then ``BURGERBERAAD_*`` environment variables,
+then the overrides given to ``create_app``; refusing to start when it is unsafe.
 
 Flask's ``from_prefixed_env`` reads every ``BURGERBERAAD_NAME`` variable into ``NAME``
-(values that parse as JSON become numbers or booleans), so any key below can be set from
-the environment without code here.
+(values that parse as JSON become numbers or booleans). Every key is declared, with its
+type, default and meaning, in :mod:`assembly.settings`.
 """
 
 from __future__ import annotations
 
 import os
-from pathlib import Path
 from typing import Any
 
 from flask import Flask
 
+from . import settings
+
 ENV_PREFIX = "BURGERBERAAD"
-DEFAULT_SECRET_KEY = "dev-only-change-me"  # noqa: S105 - refused in production
+DEFAULT_SECRET_KEY = settings.DEFAULT_SECRET_KEY
 
 
 class ConfigError(RuntimeError):
@@ -22,41 +24,8 @@ class ConfigError(RuntimeError):
 
 
 def defaults(instance_path: str) -> dict[str, Any]:
-    instance = Path(instance_path)
-    return {
-        # "production" unless told otherwise: an installation that forgets to configure
-        # itself must fail loudly rather than run with a public secret key.
-        "ENV": "production",
-        "SECRET_KEY": DEFAULT_SECRET_KEY,
-        "DATABASE_URL": f"sqlite:///{instance / 'burgerberaad.db'}",
-        "BASE_URL": "http://127.0.0.1:5000",
-        "MAIL_SERVER": "",
-        "MAIL_PORT": 25,
-        "MAIL_USERNAME": "",
-        "MAIL_PASSWORD": "",
-        "MAIL_USE_TLS": False,
-        "MAIL_USE_SSL": False,
-        "MAIL_FROM": "Burgerberaad <noreply@example.org>",
-        "MAIL_TIMEOUT": 10,
-        "MAIL_MAX_ATTEMPTS": 8,
-        "DEV_OUTBOX": False,
-        "REDIS_URL": "",
-        "HUEY_PATH": str(instance / "jobs.db"),
-        "JOBS_IMMEDIATE": False,
-        "PASSWORD_HASH_METHOD": "scrypt",
-        "LOGIN_MAX_FAILURES_PER_ACCOUNT": 5,
-        "LOGIN_MAX_FAILURES_PER_IP": 20,
-        "LOGIN_FAILURE_WINDOW_MINUTES": 15,
-        "PASSWORD_RESET_HOURS": 2,
-        "TRUSTED_PROXIES": 0,
-        "BABEL_DEFAULT_LOCALE": "nl",
-        "LANGUAGES": ["nl", "en"],
-        "WTF_CSRF_TIME_LIMIT": None,
-        "SESSION_COOKIE_HTTPONLY": True,
-        "SESSION_COOKIE_SAMESITE": "Lax",
-        "REMEMBER_COOKIE_HTTPONLY": True,
-        "REMEMBER_COOKIE_SAMESITE": "Lax",
-    }
+    """Every key's default (declared with its type and meaning in :mod:`assembly.settings`)."""
+    return settings.defaults(instance_path)
 
 
 def normalise_database_url(url: str) -> str:
@@ -93,4 +62,4 @@ def load(app: Flask, overrides: dict[str, Any] | None) -> None:
 
 
 def is_production(app: Flask) -> bool:
-    return app.config.get("ENV") == "production" and not app.config.get("TESTING")
+    return settings.settings(app).is_production

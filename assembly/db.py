@@ -18,6 +18,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 from sqlmodel import Session
 
+from .settings import settings
+
 ROOT_DIR = Path(__file__).resolve().parent.parent
 MIGRATIONS_DIR = ROOT_DIR / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 15000
@@ -65,7 +67,7 @@ def _configure_sqlite(engine: Engine) -> None:
 
 
 def init_app(app: Flask) -> None:
-    engine = build_engine(app.config["DATABASE_URL"])
+    engine = build_engine(settings(app).database_url)
     app.extensions["burgerberaad.engine"] = engine
     app.teardown_appcontext(_close_session)
     app.cli.add_command(db_cli)

@@ -1,58 +1,45 @@
-"""Friendly, translated error pages."""
+"""Errors that services raise for a person to act on, each carrying its own message.
+
+A service raises a subclass of :class:`ServiceError`; the view (through
+:func:`assembly.actions.act`) rolls back, shows ``error.text()`` in the reader's language
+and never needs to know which error it was. The message is a lazy translatable string
+with ``%(name)s`` placeholders filled from the keyword arguments given when raising::
+
+    class PoolTooSmall(DrawError):
+        message = _l("Only %(pool)s people can be drawn, fewer than the %(panel)s seats.")
+
+    raise PoolTooSmall(pool=12, panel=20)
+"""
 
 from __future__ import annotations
 
-from flask import Flask, render_template, request
+from typing import Any, ClassVar
+
+from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
-from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException
-
-MESSAGES = {
-    400: (_l("Bad request"), _l("The request could not be understood. Please try again.")),
-    403: (_l("No access"), _l("You do not have permission to see this page.")),
-    404: (
-        _l("Page not found"),
-        _l("This page does not exist, or you do not have access to it."),
-    ),
-    405: (_l("Not allowed"), _l("This action is not possible on this page.")),
-    429: (
-        _l("Too many attempts"),
-        _l("Too many attempts in a short time. Please wait a while and try again."),
-    ),
-    500: (
-        _l("Something went wrong"),
-        _l("An unexpected error occurred on our side. Please try again later."),
-    ),
-}
 
 
-def _render(code: int, title: str, message: str) -> tuple[str, int]:
-    return render_template("errors/error.html", code=code, title=title, message=message), code
+class ServiceError(Exception):
+    """A rule of the domain refused an action; ``text()`` says why, translated.
 
+    Class attributes
+    ----------------
+    message : the translatable template (``%(name)s`` placeholders).
+    status : the HTTP status a view answers with when it shows the error on a page
+        instead of redirecting (400 unless the error says otherwise).
+    field : the form field the message belongs beside, if any.
+    """
 
-def init_app(app: Flask) -> None:
-    @app.errorhandler(CSRFError)
-    def csrf_error(_error: CSRFError) -> tuple[str, int]:
-        return _render(
-            400,
-            str(_l("Form expired")),
-            str(
-                _l(
-                    "The form was not accepted because its security token is missing or "
-                    "expired. Go back, reload the page and try again."
-                )
-            ),
-        )
+    message: ClassVar[LazyString | str] = _l("This could not be done.")
+    status: ClassVar[int] = 400
+    field: ClassVar[str | None] = None
 
-    @app.errorhandler(HTTPException)
-    def http_error(error: HTTPException) -> tuple[str, int] | HTTPException:
-        code = error.code or 500
-        if code < 400 or request.path.startswith("/static/"):
-            return error
-        title, message = MESSAGES.get(code, (error.name, error.description or ""))
-        return _render(code, str(title), str(message))
+    def __init__(self, message: LazyString | str | None = None, /, **params: Any) -> None:
+        self.params = params
+        self._message = message
+        super().__init__(type(self).__name__, params)
 
-    @app.errorhandler(500)
-    def server_error(_error: Exception) -> tuple[str, int]:
-        title, message = MESSAGES[500]
-        return _render(500, str(title), str(message))
+    def text(self) -> str:
+        """The message in the current language, with its parameters filled in."""
+        template = str(self._message if self._message is not None else self.message)
+        return template % self.params if self.params else template

@@ -5,9 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Flask, current_app, redirect, request
+from flask import Blueprint, Flask, redirect, request
 from flask_babel import Babel
 from werkzeug.wrappers import Response
+
+from .settings import settings
 
 TRANSLATIONS_DIR = Path(__file__).resolve().parent.parent / "translations"
 LANG_COOKIE = "lang"
@@ -18,12 +20,12 @@ bp = Blueprint("i18n", __name__)
 
 
 def select_locale() -> str:
-    languages: list[str] = current_app.config["LANGUAGES"]
+    languages = settings().languages
     chosen = request.cookies.get(LANG_COOKIE)
     if chosen in languages:
         return chosen
     return (
-        request.accept_languages.best_match(languages) or current_app.config["BABEL_DEFAULT_LOCALE"]
+        request.accept_languages.best_match(languages) or settings().babel_default_locale
     )
 
 
@@ -47,13 +49,13 @@ def safe_next(target: str | None, fallback: str = "/") -> str:
 def switch_language() -> Response:
     lang = request.form.get("lang", "")
     response = redirect(safe_next(request.form.get("next")), code=303)
-    if lang in current_app.config["LANGUAGES"]:
+    if lang in settings().languages:
         response.set_cookie(
             LANG_COOKIE,
             lang,
             max_age=365 * 24 * 3600,
             samesite="Lax",
-            secure=bool(current_app.config.get("SESSION_COOKIE_SECURE")),
+            secure=settings().session_cookie_secure,
             httponly=True,
         )
     return response

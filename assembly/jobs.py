@@ -22,6 +22,8 @@ from flask.cli import with_appcontext
 from huey import Huey, RedisHuey, SqliteHuey, crontab
 from huey.consumer import Consumer
 
+from .settings import settings
+
 log = logging.getLogger(__name__)
 
 HUEY_EXT = "burgerberaad.huey"
@@ -65,13 +67,13 @@ def _name(func: Callable[..., Any]) -> str:
 
 
 def make_huey(app: Flask) -> Huey:
-    config = app.config
+    config = settings(app)
     common: dict[str, Any] = {"results": False, "utc": True}
-    if config.get("JOBS_IMMEDIATE"):
+    if config.jobs_immediate:
         return Huey("burgerberaad", immediate=True, **common)
-    if config.get("REDIS_URL"):
-        return RedisHuey("burgerberaad", url=config["REDIS_URL"], **common)
-    path = Path(config["HUEY_PATH"])
+    if config.redis_url:
+        return RedisHuey("burgerberaad", url=config.redis_url, **common)
+    path = Path(config.huey_path)
     path.parent.mkdir(parents=True, exist_ok=True)
     return SqliteHuey("burgerberaad", filename=str(path), **common)
 
@@ -90,7 +92,7 @@ def init_app(app: Flask) -> None:
     app.extensions[HUEY_EXT] = huey
     app.extensions[TASKS_EXT] = tasks
     app.cli.add_command(worker_command)
-    if app.config.get("JOBS_IN_PROCESS") and not huey.immediate:
+    if settings(app).jobs_in_process and not huey.immediate:
         _start_in_process_consumer_on_first_request(app, huey)
 
 

@@ -6,7 +6,7 @@ import hashlib
 import secrets
 from datetime import timedelta
 
-from flask import current_app, render_template, url_for
+from flask import render_template, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import delete, func
@@ -16,6 +16,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from .. import audit
 from ..mail import queue_mail
 from ..models import LoginAttempt, PasswordResetToken, Role, User
+from ..settings import settings
 from ..timeutil import as_utc, utcnow
 
 MIN_PASSWORD_LENGTH = 10
@@ -50,7 +51,7 @@ def normalise_email(email: str) -> str:
 
 
 def hash_password(password: str) -> str:
-    return generate_password_hash(password, method=current_app.config["PASSWORD_HASH_METHOD"])
+    return generate_password_hash(password, method=settings().password_hash_method)
 
 
 def _check_strength(password: str) -> None:
@@ -83,7 +84,7 @@ def get_user_by_email(session: Session, email: str) -> User | None:
 
 
 def _recent_failures(session: Session, column: object, value: str) -> int:
-    window = timedelta(minutes=int(current_app.config["LOGIN_FAILURE_WINDOW_MINUTES"]))
+    window = timedelta(minutes=settings().login_failure_window_minutes)
     query = select(func.count()).where(column == value, LoginAttempt.created_at > utcnow() - window)  # type: ignore[operator]
     return int(session.exec(query).one())
 
@@ -91,11 +92,11 @@ def _recent_failures(session: Session, column: object, value: str) -> int:
 def authenticate(session: Session, email: str, password: str, ip: str) -> User:
     """Return the user, or raise. A failure is recorded in ``session``: commit it too."""
     email = normalise_email(email)
-    config = current_app.config
+    config = settings()
     if (
         _recent_failures(session, LoginAttempt.email, email)
-        >= config["LOGIN_MAX_FAILURES_PER_ACCOUNT"]
-        or _recent_failures(session, LoginAttempt.ip, ip) >= config["LOGIN_MAX_FAILURES_PER_IP"]
+        >= config.login_max_failures_per_account
+        or _recent_failures(session, LoginAttempt.ip, ip) >= config.login_max_failures_per_ip
     ):
         raise TooManyAttempts()
 
@@ -120,7 +121,7 @@ _dummy_hashes: dict[str, str] = {}
 
 
 def _dummy_hash() -> str:
-    method = current_app.config["PASSWORD_HASH_METHOD"]
+    method = settings().password_hash_method
     if method not in _dummy_hashes:
         _dummy_hashes[method] = generate_password_hash(secrets.token_hex(8), method=method)
     return _dummy_hashes[method]
@@ -136,7 +137,7 @@ def request_password_reset(session: Session, email: str, locale: str) -> None:
     if user is None or not user.active:
         return
     token = secrets.token_urlsafe(32)
-    hours = int(current_app.config["PASSWORD_RESET_HOURS"])
+    hours = settings().password_reset_hours
     session.add(
         PasswordResetToken(
             user_id=user.id,  # type: ignore[arg-type]
@@ -144,7 +145,7 @@ def request_password_reset(session: Session, email: str, locale: str) -> None:
             expires_at=utcnow() + timedelta(hours=hours),
         )
     )
-    link = current_app.config["BASE_URL"] + url_for("auth.reset_password", token=token)
+    link = settings().base_url + url_for("auth.reset_password", token=token)
     with force_locale(locale):
         subject = _("Reset your password")
         body = render_template("mail/password_reset.txt", user=user, link=link, hours=hours)

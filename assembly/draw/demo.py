@@ -12,7 +12,8 @@ from flask import current_app
 from sqlmodel import Session, select
 
 from ..models import Assembly, DrawRun, Membership, Role, User
-from . import engine, service
+from ..questionnaire.questions import load_questions
+from . import service
 
 DEMO_SEED = "07 12 19 33 41"
 DEMO_SEED_METHOD = (
@@ -39,7 +40,7 @@ def add_demo_draw(
     Commits along the way, as the real process does (the lottery is computed outside any
     transaction).
     """
-    if not engine.questions(session, assembly):
+    if not load_questions(session, assembly):
         return None
     prepared = service.feasibility_inputs(session, assembly)
     if isinstance(prepared, service.Feasibility):

@@ -32,11 +32,10 @@ from sortition.report import build_report, canonical_json, fingerprint, quota_ta
 
 from ..models import (
     Assembly,
-    CategoryOption,
-    CategoryQuestion,
     Registration,
     RegistrationAnswer,
 )
+from ..questionnaire.questions import load_questions
 
 PEOPLE_FILE = "mensen.csv"
 CATEGORIES_FILE = "quota.csv"
@@ -111,32 +110,12 @@ class QuotaLine:
         return (self.min, self.max) != (self.computed_min, self.computed_max)
 
 
-def questions(
-    session: Session, assembly: Assembly
-) -> list[tuple[CategoryQuestion, list[CategoryOption]]]:
-    found = session.exec(
-        select(CategoryQuestion)
-        .where(CategoryQuestion.assembly_id == assembly.id)
-        .order_by(CategoryQuestion.position, CategoryQuestion.id)  # type: ignore[arg-type]
-    ).all()
-    ids = [q.id for q in found]
-    options: dict[int, list[CategoryOption]] = {q.id: [] for q in found}  # type: ignore[misc]
-    if ids:
-        for option in session.exec(
-            select(CategoryOption)
-            .where(CategoryOption.question_id.in_(ids))  # type: ignore[attr-defined]
-            .order_by(CategoryOption.position, CategoryOption.id)  # type: ignore[arg-type]
-        ):
-            options[option.question_id].append(option)
-    return [(q, options[q.id]) for q in found]  # type: ignore[index]
-
-
 def quota_lines(
     session: Session, assembly: Assembly, pool_counts: dict[int, int] | None = None
 ) -> list[QuotaLine]:
     """The quotas as the editor shows them, in question and option order."""
     lines = []
-    for question, options in questions(session, assembly):
+    for question, options in load_questions(session, assembly):
         for option in options:
             low, high = computed_bounds(
                 None if option.prefer_not else option.population_share,
@@ -193,7 +172,7 @@ def eligible_pool(session: Session, assembly: Assembly) -> Pool:
     consent; without it, and without an answer at all, the person counts as "prefer not
     to say" where the question has that option, and is left out otherwise.
     """
-    qs = questions(session, assembly)
+    qs = load_questions(session, assembly)
     registrations = session.exec(
         select(Registration)
         .where(
@@ -306,7 +285,7 @@ def build_inputs(
     say which letter someone answered) are replaced by anonymous ones numbered in order
     of those ids, so the files say nothing about who lives where.
     """
-    qs = questions(session, assembly)
+    qs = load_questions(session, assembly)
     if not qs:
         raise NoCategories()
     pool = eligible_pool(session, assembly)

@@ -5,7 +5,6 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from flask_babel import format_decimal
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
@@ -28,6 +27,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
+from ..questionnaire.shares import ShareInvalid, format_share, parse_share
 from .engine import QuotaLine
 from .service import ANSWERS, MAX_SEED, MAX_SEED_METHOD, Relaxation
 
@@ -36,27 +36,16 @@ class PercentField(StringField):
     """A percentage as people type it (12, 12.5, 12,5 or 12,5 %), stored as a fraction."""
 
     def process_formdata(self, valuelist: list[Any]) -> None:
-        text = str(valuelist[0]) if valuelist else ""
-        cleaned = text.strip().rstrip("%").strip().replace(",", ".")
-        if not cleaned:
-            self.data = None
-            return
+        self.data = None
         try:
-            number = float(cleaned)
-        except ValueError:
-            self.data = None
-            raise ValueError(_l("Enter a percentage, for example 12 or 12,5.")) from None
-        if not 0 <= number <= 100:
-            self.data = None
-            raise ValueError(_l("Enter a percentage from 0 to 100."))
-        self.data = number / 100
+            self.data = parse_share(str(valuelist[0]) if valuelist else "")
+        except ShareInvalid as error:
+            raise ValueError(error.text()) from None
 
     def _value(self) -> str:
         if self.raw_data:
             return str(self.raw_data[0])
-        if self.data is None:
-            return ""
-        return str(format_decimal(round(float(self.data) * 100, 4), format="#,##0.####"))
+        return format_share(None if self.data is None else float(self.data))
 
 
 def _required_percent(form: FlaskForm, field: Field) -> None:
@@ -135,8 +124,8 @@ class SharesImportForm(FlaskForm):
         _l("Population figures (CSV)"),
         validators=[FileRequired(_l("Choose a CSV file."))],
         description=_l(
-            "Columns: category, value, share. The share as a fraction (0.12) or a "
-            "percentage (12 or 12%). Separated by commas or semicolons."
+            "Columns: category, value, share. The share as a percentage of the population "
+            "(12, 12,5 or 12%). Separated by commas or semicolons."
         ),
     )
 

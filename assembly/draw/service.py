@@ -54,6 +54,10 @@ from ..models import (
     SessionDate,
     User,
 )
+from ..questionnaire.questions import load_questions
+from ..questionnaire.session_dates import load_session_dates
+from ..questionnaire.shares import ShareInvalid, parse_share
+from ..settings import settings as configured
 from ..timeutil import as_utc, utcnow
 from . import engine
 
@@ -72,7 +76,6 @@ PENDING, ACCEPTED, DECLINED, NO_ANSWER = "pending", "accepted", "declined", "no_
 SEATED = (PENDING, ACCEPTED)
 LEFT = (DECLINED, NO_ANSWER)
 ANSWERS = ("accept", "decline", "no_answer")
-DEFAULT_TIMEZONE = "Europe/Amsterdam"
 JOB_ACTOR = "job:draw"
 PARTICIPANT_ACTOR = "participant"
 MAX_SEED_METHOD = 2000
@@ -174,16 +177,12 @@ class DrawCancelled(Exception):
 # --- helpers ------------------------------------------------------------------------------
 
 
-def _config(name: str, default: Any) -> Any:
-    return current_app.config.get(name, default)
-
-
 def stale_after() -> timedelta:
-    return timedelta(seconds=float(_config("DRAW_STALE_SECONDS", 60)))
+    return configured().draw_stale_after
 
 
 def timezone() -> ZoneInfo:
-    return ZoneInfo(_config("TIMEZONE", DEFAULT_TIMEZONE))
+    return configured().timezone
 
 
 def end_of_day(day: date) -> datetime:
@@ -342,18 +341,6 @@ SHARE_COLUMNS = {
 }
 
 
-def parse_share(text: str) -> float:
-    """ "0.12", "0,12", "12%" or "12" (more than 1 is read as a percentage)."""
-    cleaned = text.strip().replace(",", ".").replace(" ", "")
-    percent = cleaned.endswith("%")
-    number = float(cleaned.rstrip("%"))
-    if percent or number > 1:
-        number /= 100
-    if not 0 <= number <= 1:
-        raise ValueError(text)
-    return number
-
-
 def import_shares(session: Session, actor: Actor, assembly: Assembly, stream: IO[bytes]) -> int:
     """Set population shares from a CSV ``category,value,share``; returns how many changed.
 
@@ -380,7 +367,7 @@ def import_shares(session: Session, actor: Actor, assembly: Assembly, stream: IO
         raise SharesRejected(errors)
     options = {
         (sortition.normalize(q.category), sortition.normalize(o.value)): o
-        for q, opts in engine.questions(session, assembly)
+        for q, opts in load_questions(session, assembly)
         for o in opts
     }
     updates: dict[int, tuple[CategoryOption, float]] = {}
@@ -399,7 +386,7 @@ def import_shares(session: Session, actor: Actor, assembly: Assembly, stream: IO
             continue
         try:
             share = parse_share(cells[positions["share"]])
-        except ValueError:
+        except ShareInvalid:
             errors.append(RowError(line, header[positions["share"]], "share"))
             continue
         if option.prefer_not:
@@ -557,7 +544,7 @@ def create_run(
             run.finished_at = utcnow()
             session.add(run)
     if tolerance is None:
-        tolerance = float(_config("DRAW_TOLERANCE", engine.ENGINE_TOLERANCE))
+        tolerance = configured().draw_tolerance
     inputs = engine.build_inputs(session, assembly, tolerance, id_source=id_source)
     engine.load(inputs.people_csv, inputs.categories_csv, assembly.panel_size)
     run = DrawRun(
@@ -662,8 +649,8 @@ class _Monitor:
         self.app = app
         self.run_id = run_id
         self.attempt = attempt
-        self.heartbeat = float(app.config.get("DRAW_HEARTBEAT_SECONDS", 5))
-        self.throttle = float(app.config.get("DRAW_PROGRESS_SECONDS", 1))
+        self.heartbeat = configured(app).draw_heartbeat_seconds
+        self.throttle = configured(app).draw_progress_seconds
         self.fraction = 0.0
         self.message = ""
         self.cancelled = threading.Event()
@@ -766,7 +753,7 @@ def execute_run(run_id: int, *, solve: Solver | None = None) -> str:
                 reserves,
                 progress=monitor.progress,
                 tolerance=float(settings.get("tolerance", engine.ENGINE_TOLERANCE)),
-                time_limit=app.config.get("DRAW_TIME_LIMIT"),
+                time_limit=configured(app).draw_time_limit,
             )
             if monitor.cancelled.is_set():
                 raise DrawCancelled()
@@ -1250,7 +1237,7 @@ def record_export(session: Session, actor: Actor, assembly: Assembly, run: DrawR
 
 def invitation_token(member: PanelMember) -> str:
     """The personal link's token: derived from the secret key, so letters can be reprinted."""
-    secret = str(current_app.config["SECRET_KEY"]).encode()
+    secret = configured().secret_key.encode()
     message = f"panel-invitation\x1f{member.id}\x1f{member.token_nonce}".encode()
     digest = hmac.new(secret, message, hashlib.sha256).digest()
     return base64.urlsafe_b64encode(digest).decode().rstrip("=")
@@ -1262,16 +1249,7 @@ def token_digest(token: str) -> str:
 
 def invitation_link(assembly: Assembly, token: str) -> str:
     # Built by hand: the link goes into mail and print, away from any request.
-    return f"{current_app.config['BASE_URL']}/a/{assembly.slug}/uitnodiging/{token}"
-
-
-def session_dates(session: Session, assembly: Assembly) -> list[SessionDate]:
-    query = (
-        select(SessionDate)
-        .where(SessionDate.assembly_id == assembly.id)
-        .order_by(SessionDate.starts_at)  # type: ignore[arg-type]
-    )
-    return list(session.exec(query))
+    return f"{configured().base_url}/a/{assembly.slug}/uitnodiging/{token}"
 
 
 @dataclass
@@ -1290,7 +1268,7 @@ def send_invitations(
     run.respond_by = end_of_day(respond_by)
     session.add(run)
     found = result(session, run)
-    dates = session_dates(session, assembly)
+    dates = load_session_dates(session, assembly)
     sent = Invited(0, 0)
     for seat in found.seats:
         member = seat.member

@@ -37,6 +37,7 @@ from ..db import get_session
 from ..downloads import private_download
 from ..flashing import flash_form_errors
 from ..models import Assembly, Role
+from ..questionnaire.session_dates import load_session_dates
 from . import engine, jobs, letters, service  # noqa: F401 - jobs registers the draw job
 from .forms import (
     ActionForm,
@@ -521,7 +522,7 @@ def letters_pdf(slug: str) -> Response:
     session = get_session()
     found = service.letters(session, item)
     run = service.seeded_run(session, item)
-    dates = service.session_dates(session, item)
+    dates = load_session_dates(session, item)
     pdf = letters.render_pdf(item, run, found, dates)
     service.record_letters(session, current_staff(), item, len(found))
     session.commit()
@@ -732,7 +733,7 @@ def invitation(slug: str, token: str) -> Response | str:
             deadline=service.local_day(run.respond_by) if run.respond_by else None,
             deadline_passed=service.deadline_passed(run),
             dates=[
-                (service.local_time(d.starts_at), d) for d in service.session_dates(session, item)
+                (service.local_time(d.starts_at), d) for d in load_session_dates(session, item)
             ],
         )
     )

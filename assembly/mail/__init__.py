@@ -11,7 +11,6 @@ from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from typing import Any
 
-from flask import current_app
 from sqlalchemy import event, or_, update
 from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, select
@@ -19,6 +18,7 @@ from sqlmodel import Session, select
 from .. import jobs
 from ..db import session_scope
 from ..models import OutboxMessage
+from ..settings import settings
 from ..timeutil import utcnow
 
 log = logging.getLogger(__name__)
@@ -96,8 +96,8 @@ def sweep() -> int:
 
 def deliver(message_id: int) -> bool:
     """Send one message if it is due. The SMTP conversation runs outside any transaction."""
-    config = current_app.config
-    if not config.get("MAIL_SERVER"):
+    config = settings()
+    if not config.mail_server:
         log.info("No mail server configured; message %s stays in the outbox", message_id)
         return False
     now = utcnow()
@@ -132,7 +132,7 @@ def deliver(message_id: int) -> bool:
 
 
 def _record_failure(message_id: int, error: str) -> None:
-    max_attempts = int(current_app.config["MAIL_MAX_ATTEMPTS"])
+    max_attempts = settings().mail_max_attempts
     with session_scope() as session:
         message = session.get(OutboxMessage, message_id)
         if message is None:
@@ -147,24 +147,24 @@ def _record_failure(message_id: int, error: str) -> None:
 
 
 def _send_smtp(message: OutboxMessage) -> None:
-    config = current_app.config
+    config = settings()
     email = EmailMessage()
-    email["From"] = config["MAIL_FROM"]
+    email["From"] = config.mail_from
     email["To"] = message.to_address
     email["Subject"] = message.subject
     email["Date"] = formatdate(localtime=False)
-    email["Message-ID"] = make_msgid(domain=_domain(config["MAIL_FROM"]))
+    email["Message-ID"] = make_msgid(domain=_domain(config.mail_from))
     email.set_content(message.body)
     if message.html_body:
         email.add_alternative(message.html_body, subtype="html")
 
-    host, port, timeout = config["MAIL_SERVER"], int(config["MAIL_PORT"]), config["MAIL_TIMEOUT"]
-    smtp_class = smtplib.SMTP_SSL if config.get("MAIL_USE_SSL") else smtplib.SMTP
+    host, port, timeout = config.mail_server, config.mail_port, config.mail_timeout
+    smtp_class = smtplib.SMTP_SSL if config.mail_use_ssl else smtplib.SMTP
     with smtp_class(host, port, timeout=timeout) as smtp:
-        if config.get("MAIL_USE_TLS") and not config.get("MAIL_USE_SSL"):
+        if config.mail_use_tls and not config.mail_use_ssl:
             smtp.starttls()
-        if config.get("MAIL_USERNAME"):
-            smtp.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"])
+        if config.mail_username:
+            smtp.login(config.mail_username, config.mail_password)
         smtp.send_message(email)
 
 

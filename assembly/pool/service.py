@@ -35,6 +35,8 @@ from ..models import (
     RegistrationAnswer,
     SessionDate,
 )
+from ..questionnaire.questions import Questions, load_questions
+from ..questionnaire.session_dates import load_session_dates
 from ..recruitment import service as recruitment
 from ..recruitment.service import ImportReport, RowError
 from ..registration import service as registrations
@@ -46,7 +48,6 @@ STATUSES = ("active", "withdrawn", "purged")
 SORTS = ("newest", "oldest")
 MAX_IMPORT_ROWS = 20_000
 
-Questions = list[tuple[CategoryQuestion, list[CategoryOption]]]
 
 
 class PoolError(Exception):
@@ -59,10 +60,6 @@ class ImportRejected(PoolError):
     def __init__(self, report: ImportReport) -> None:
         super().__init__("rows with errors")
         self.report = report
-
-
-def questions(session: Session, assembly: Assembly) -> Questions:
-    return registrations.load_questions(session, assembly)
 
 
 def find(session: Session, assembly: Assembly, reference: str) -> Registration | None:
@@ -330,7 +327,7 @@ def composition(session: Session, assembly: Assembly) -> list[CategoryCount]:
     for option_id, n in snapshot:
         per_option[option_id] += n
     result = []
-    for question, options in questions(session, assembly):
+    for question, options in load_questions(session, assembly):
         total = sum(per_option.get(o.id, 0) for o in options)  # type: ignore[arg-type]
         values = [
             ValueCount(
@@ -452,7 +449,7 @@ def export_people(session: Session, assembly: Assembly) -> Export:
     answer (for example a special-category question without its consent) becomes the
     question's "prefer not to say" value; without one the person is left out and counted.
     """
-    qs = questions(session, assembly)
+    qs = load_questions(session, assembly)
     header = ["id", *(q.category for q, _ in qs), "household"]
     eligible = (
         Registration.assembly_id == assembly.id,
@@ -726,8 +723,8 @@ class _RowChecker:
     def __init__(self, session: Session, assembly: Assembly) -> None:
         self.session = session
         self.assembly = assembly
-        self.questions = questions(session, assembly)
-        dates = registrations.load_session_dates(session, assembly)
+        self.questions = load_questions(session, assembly)
+        dates = load_session_dates(session, assembly)
         self.sessions = _session_matcher(dates)
         self.all_sessions = frozenset(d.id for d in dates if d.id is not None)
         self.seen: set[tuple[str, str, str]] = set()

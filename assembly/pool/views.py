@@ -23,6 +23,8 @@ from ..db import get_session
 from ..downloads import private_download
 from ..flashing import flash_form_errors
 from ..models import Assembly, Registration
+from ..questionnaire.questions import load_questions, option_label, question_text
+from ..questionnaire.session_dates import load_session_dates
 from ..recruitment import service as recruitment
 from ..registration import forms as registration_forms
 from ..registration import service as registrations
@@ -160,7 +162,7 @@ def index(slug: str) -> str:
         assembly=item,
         query=query,
         page=page,
-        questions=service.questions(session, item),
+        questions=load_questions(session, item),
         counts=service.counts(session, item),
         page_numbers=_page_numbers(page.page, page.pages),
         page_args=lambda n: _page_args(query, n),
@@ -183,8 +185,8 @@ def composition(slug: str) -> str:
         responses=service.response_rates(session, item),
         other_channels=service.other_channels(session, item),
         counts=service.counts(session, item),
-        option_label=registrations.option_label,
-        question_text=registrations.question_text,
+        option_label=option_label,
+        question_text=question_text,
         **_labels(),
     )
 
@@ -194,8 +196,8 @@ def composition(slug: str) -> str:
 
 def _staff_form(item: Assembly, *, with_code: bool) -> tuple[FlaskForm, Any, Any]:
     session = get_session()
-    questions = registrations.load_questions(session, item)
-    dates = registrations.load_session_dates(session, item)
+    questions = load_questions(session, item)
+    dates = load_session_dates(session, item)
     form_class = staff_form_class(questions, dates, with_code=with_code)
     return form_class(), questions, dates
 
@@ -258,8 +260,8 @@ def detail(slug: str, reference: str) -> Response | str:
         abort(403)
     session = get_session()
     registration = _registration(item, reference)
-    questions = registrations.load_questions(session, item)
-    dates = registrations.load_session_dates(session, item)
+    questions = load_questions(session, item)
+    dates = load_session_dates(session, item)
     form: FlaskForm | None = None
     if can_edit and registration.purged_at is None:
         form = staff_form_class(questions, dates, with_code=False)()
@@ -297,8 +299,8 @@ def detail(slug: str, reference: str) -> Response | str:
         confirm_form=ConfirmForm(formdata=None),
         can_edit=can_edit,
         display_phone=registrations.display_phone,
-        option_label=registrations.option_label,
-        question_text=registrations.question_text,
+        option_label=option_label,
+        question_text=question_text,
         date_label=registration_forms.session_date_label,
         **_labels(),
     )
@@ -355,9 +357,9 @@ def _import_page(item: Assembly, form: ImportForm, report: Any = None) -> str:
         form=form,
         report=report,
         reasons=REASONS,
-        questions=registrations.load_questions(session, item),
-        dates=registrations.load_session_dates(session, item),
-        option_label=registrations.option_label,
+        questions=load_questions(session, item),
+        dates=load_session_dates(session, item),
+        option_label=option_label,
     )
 
 

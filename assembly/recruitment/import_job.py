@@ -28,6 +28,7 @@ from sqlmodel import Session, select
 from .. import jobs
 from ..db import new_session, session_scope
 from ..models import Address, AddressImport, AddressImportRow, Assembly, User
+from ..settings import settings
 from ..timeutil import as_utc, utcnow
 from . import service
 
@@ -48,7 +49,7 @@ def upload_folder(app: Flask | None = None) -> Path:
     """Where uploads wait for the job: ``IMPORT_FOLDER``, by default ``instance/imports``.
     The web process and the worker must both see it (one machine, or a shared volume)."""
     app = app or current_app
-    return Path(app.config.get("IMPORT_FOLDER") or Path(app.instance_path) / "imports")
+    return Path(settings(app).import_folder)
 
 
 def latest(session: Session, assembly: Assembly) -> AddressImport | None:

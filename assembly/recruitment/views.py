@@ -10,7 +10,6 @@ from flask import (
     Blueprint,
     Response,
     abort,
-    current_app,
     flash,
     redirect,
     render_template,
@@ -33,6 +32,7 @@ from ..db import get_session
 from ..downloads import private_download
 from ..flashing import flash_form_errors
 from ..models import Assembly
+from ..settings import settings
 from . import import_job, letters, service
 from .forms import DrawForm, ImportForm, LetterTextForm
 
@@ -239,7 +239,7 @@ def letters_csv(slug: str) -> Response:
     # the transaction (on SQLite: the write lock) ends before the download starts.
     out = tempfile.SpooledTemporaryFile(max_size=1 << 20, mode="w+b")  # noqa: SIM115
     out.write(codecs.BOM_UTF8)  # spreadsheet and mail-merge programs then read UTF-8
-    for chunk in service.mail_merge_rows(session, item, current_app.config["BASE_URL"], number):
+    for chunk in service.mail_merge_rows(session, item, settings().base_url, number):
         out.write(chunk.encode())
     session.commit()
     out.seek(0)
@@ -323,7 +323,7 @@ def letters_pdf(slug: str) -> Response:
     name = f"brieven-{item.slug}" + (f"-{number}" if number is not None else "")
     name += f"-deel-{part}" if parts > 1 else ""
     letters.write_pdf(
-        out, item, rows, current_app.config["BASE_URL"], title=f"{item.name} – {name}"
+        out, item, rows, settings().base_url, title=f"{item.name} – {name}"
     )
     out.seek(0)
     return private_download(out, mimetype="application/pdf", name=f"{name}.pdf")
@@ -338,7 +338,7 @@ def sample_pdf(slug: str) -> Response:
         out,
         item,
         [letters.sample_letter()],
-        current_app.config["BASE_URL"],
+        settings().base_url,
         title=f"{item.name} – voorbeeldbrief",
         sample=True,
     )

@@ -106,7 +106,7 @@ def add_demo_form(session: Session, assembly: Assembly, actor: str = "cli:demo")
                 value=value,
                 label=label,
                 label_en=label_en,
-                share="" if share is None else str(share),
+                share="" if share is None else f"{share * 100:g}",
                 prefer_not=value == PREFER_NOT[0],
             )
             for value, label, label_en, share in options

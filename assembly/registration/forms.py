@@ -30,7 +30,8 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional, Rege
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..models import CategoryOption, CategoryQuestion, SessionDate
-from .service import RegistrationData, local_time, option_label, question_text
+from ..questionnaire.questions import option_label, question_text
+from .service import RegistrationData, local_time
 
 try:
     from wtforms.fields.choices import SelectChoice
@@ -220,9 +221,9 @@ class OptionRow(Form):
     label = StringField(_l("Answer (Dutch)"), validators=[Optional(), Length(max=200)])
     label_en = StringField(_l("Answer (English)"), validators=[Optional(), Length(max=200)])
     share = StringField(
-        _l("Population share"),
+        _l("Population share (%)"),
         validators=[Optional(), Length(max=10)],
-        description=_l("For example 0.51 or 51%"),
+        description=_l("A percentage, for example 51 or 51%"),
     )
     prefer_not = BooleanField(_l("This is “Zeg ik liever niet”"))
 

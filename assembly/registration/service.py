@@ -18,14 +18,15 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from email_validator import EmailNotValidError, validate_email
-from flask import current_app, render_template
-from flask_babel import force_locale, format_decimal, get_locale
+from flask import render_template
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import delete, func
 from sqlmodel import Session, select
 
 from .. import audit
 from ..audit import Actor
+from ..errors import ServiceError
 from ..mail import queue_mail
 from ..models import (
     Address,
@@ -40,24 +41,24 @@ from ..models import (
     RegistrationAvailability,
     SessionDate,
 )
+from ..questionnaire.questions import current_language, load_questions, option_label
+from ..questionnaire.session_dates import load_session_dates
+from ..questionnaire.shares import ShareInvalid, check_category_total, parse_share
 from ..recruitment import codes
 from ..recruitment import service as recruitment_service
+from ..settings import settings
 from ..timeutil import as_utc, utcnow
 
 CHANNELS = ("letter", "open", "staff", "import")
 # When the address list does not say how many adults live there.
 DEFAULT_HOUSEHOLD_LIMIT = 5
 REFERENCE_LENGTH = 8
-DEFAULT_TIMEZONE = "Europe/Amsterdam"
 MAX_NAME = 200
 MAX_EMAIL = 254
 MAX_NEEDS = 2000
 
 # Code guessing: failed codes per address in a window (both configurable).
-DEFAULT_MAX_CODE_FAILURES = 10
-DEFAULT_CODE_WINDOW_MINUTES = 15
 # Registrations without a code from one address in the same window (open mode).
-DEFAULT_MAX_OPEN_PER_IP = 20
 # Attempts are kept this long, then removed.
 ATTEMPT_RETENTION = timedelta(days=1)
 
@@ -119,38 +120,6 @@ class UnknownCode(RegistrationError):
 # --- the form's content ------------------------------------------------------------------
 
 
-def load_questions(
-    session: Session, assembly: Assembly
-) -> list[tuple[CategoryQuestion, list[CategoryOption]]]:
-    """The assembly's questions in their order, each with its options in order."""
-    questions = list(
-        session.exec(
-            select(CategoryQuestion)
-            .where(CategoryQuestion.assembly_id == assembly.id)
-            .order_by(CategoryQuestion.position, CategoryQuestion.id)  # type: ignore[arg-type]
-        )
-    )
-    options: dict[int, list[CategoryOption]] = {q.id: [] for q in questions}  # type: ignore[misc]
-    if questions:
-        query = (
-            select(CategoryOption)
-            .where(CategoryOption.question_id.in_(list(options)))  # type: ignore[attr-defined]
-            .order_by(CategoryOption.position, CategoryOption.id)  # type: ignore[arg-type]
-        )
-        for option in session.exec(query):
-            options[option.question_id].append(option)
-    return [(q, options[q.id]) for q in questions]  # type: ignore[index]
-
-
-def load_session_dates(session: Session, assembly: Assembly) -> list[SessionDate]:
-    query = (
-        select(SessionDate)
-        .where(SessionDate.assembly_id == assembly.id)
-        .order_by(SessionDate.starts_at, SessionDate.id)  # type: ignore[arg-type]
-    )
-    return list(session.exec(query))
-
-
 def is_closed(assembly: Assembly, now: datetime | None = None) -> bool:
     closes = assembly.registration_closes_at
     return closes is not None and as_utc(closes) <= (now or utcnow())
@@ -158,7 +127,7 @@ def is_closed(assembly: Assembly, now: datetime | None = None) -> bool:
 
 def timezone() -> ZoneInfo:
     """Session dates and the closing time are entered and shown in Dutch time."""
-    return ZoneInfo(current_app.config.get("TIMEZONE", DEFAULT_TIMEZONE))
+    return settings().timezone
 
 
 def local_time(value: datetime) -> datetime:
@@ -282,23 +251,6 @@ def validate(
     return errors
 
 
-def option_label(option: CategoryOption, locale: str | None = None) -> str:
-    if locale is None:
-        locale = _current_locale()
-    return option.label_en if locale == "en" and option.label_en else option.label
-
-
-def question_text(question: CategoryQuestion, locale: str | None = None) -> str:
-    if locale is None:
-        locale = _current_locale()
-    return question.question_en if locale == "en" and question.question_en else question.question
-
-
-def _current_locale() -> str:
-    locale = get_locale()
-    return locale.language if locale is not None else "nl"
-
-
 # --- registering --------------------------------------------------------------------------
 
 
@@ -309,7 +261,7 @@ def token_digest(token: str) -> str:
 def personal_link(assembly: Assembly, token: str) -> str:
     # Built by hand rather than with url_for: imports and staff entries may run in a
     # background job, where there is no request to build a URL from.
-    return f"{current_app.config['BASE_URL']}/a/{assembly.slug}/aanmelding/{token}"
+    return f"{settings().base_url}/a/{assembly.slug}/aanmelding/{token}"
 
 
 def household_limit(session: Session, invitation: Invitation) -> int:
@@ -477,7 +429,7 @@ def _queue_confirmation(
 ) -> None:
     # The registrant's own language on the public page; Dutch when staff enter or import
     # someone, since the staff member's language says nothing about the registrant's.
-    language = "nl" if registration.channel in ("staff", "import") else _current_locale()
+    language = "nl" if registration.channel in ("staff", "import") else current_language()
     with force_locale(language):
         subject = _("Your registration for %(name)s", name=assembly.name)
         body = render_template(
@@ -677,12 +629,12 @@ def personal_data(session: Session, registration: Registration) -> dict[str, Any
 
 def client_key(ip: str) -> str:
     """What the attempts table stores instead of the IP address: a keyed hash of it."""
-    secret = str(current_app.config["SECRET_KEY"]).encode()
+    secret = settings().secret_key.encode()
     return hmac.new(secret, ip.encode(), hashlib.sha256).hexdigest()
 
 
 def _window() -> timedelta:
-    minutes = current_app.config.get("CODE_WINDOW_MINUTES", DEFAULT_CODE_WINDOW_MINUTES)
+    minutes = settings().code_window_minutes
     return timedelta(minutes=int(minutes))
 
 
@@ -702,12 +654,12 @@ def record_attempt(session: Session, ip: str, *, success: bool) -> None:
 
 
 def too_many_failures(session: Session, ip: str) -> bool:
-    limit = current_app.config.get("CODE_MAX_FAILURES_PER_IP", DEFAULT_MAX_CODE_FAILURES)
+    limit = settings().code_max_failures_per_ip
     return _recent(session, client_key(ip), success=False) >= int(limit)
 
 
 def too_many_open(session: Session, ip: str) -> bool:
-    limit = current_app.config.get("OPEN_REGISTRATIONS_PER_IP", DEFAULT_MAX_OPEN_PER_IP)
+    limit = settings().open_registrations_per_ip
     return _recent(session, client_key(ip), success=True) >= int(limit)
 
 
@@ -771,24 +723,6 @@ def _key(value: str) -> str:
     return " ".join(value.split()).casefold()
 
 
-def parse_share(text: str) -> float | None:
-    """``"0.51"``, ``"0,51"`` or ``"51%"`` as 0.51; ValueError when it is none of these."""
-    text = text.strip().replace(",", ".")
-    if not text:
-        return None
-    percent = text.endswith("%")
-    number = float(text.rstrip("%").strip())
-    if percent:
-        number /= 100
-    if not 0 <= number <= 1:
-        raise ValueError(text)
-    return number
-
-
-def format_share(share: float | None) -> str:
-    return "" if share is None else f"{share:g}"
-
-
 def answered_questions(session: Session, assembly: Assembly) -> dict[int, int]:
     """Per question id: how many registrations answered it."""
     query = (
@@ -850,17 +784,15 @@ def _check_question(
         share = None
         try:
             share = parse_share(option.share)
-        except ValueError:
-            errors[prefix + "share"] = _("Write a share from 0 to 1 (0.51) or a percentage (51%).")
+        except ShareInvalid as error:
+            errors[prefix + "share"] = error.text()
         rows.append((index, option, share))
     if len(rows) < 2:
         errors["options"] = _("Give at least two answers.")
-    total = sum(share for _i, _o, share in rows if share is not None)
-    if total > 1.0001:
-        errors["options"] = _(
-            "The population shares add up to more than 1 (%(total)s).",
-            total=format_decimal(total, "#,##0.###"),
-        )
+    try:
+        check_category_total(data.category, (share for _i, _o, share in rows))
+    except ServiceError as error:
+        errors["options"] = error.text()
     kept = {o.option_id for _i, o, _s in rows if o.option_id is not None}
     removed = [o for o in existing if o.id not in kept]
     in_use = _options_in_use(session, [o.id for o in removed if o.id is not None])

@@ -11,7 +11,6 @@ from flask import (
     Blueprint,
     Response,
     abort,
-    current_app,
     flash,
     redirect,
     render_template,
@@ -33,6 +32,10 @@ from ..access import (
 )
 from ..db import get_session
 from ..models import Assembly, CategoryQuestion, Invitation, Registration, SessionDate
+from ..questionnaire.questions import load_questions, option_label, question_text
+from ..questionnaire.session_dates import load_session_dates
+from ..questionnaire.shares import format_share
+from ..settings import settings as configured
 from ..timeutil import as_utc, utcnow
 from . import service
 from .forms import (
@@ -58,8 +61,6 @@ STATE_KEY = "registration"
 DONE_KEY = "registration_done"
 # Bot protection: a person needs more than a few seconds for this form, and a form left
 # open longer than this is refreshed rather than accepted.
-DEFAULT_MIN_FILL_SECONDS = 3
-DEFAULT_MAX_FORM_AGE_SECONDS = 12 * 3600
 REGISTRANT = "registrant"  # the audit actor for the person themselves
 
 
@@ -86,7 +87,7 @@ def _no_store(response: Response) -> Response:
 
 
 def _serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="registration-form")
+    return URLSafeTimedSerializer(configured().secret_key, salt="registration-form")
 
 
 def _timing_token(item: Assembly) -> str:
@@ -100,9 +101,8 @@ class _Bot(Exception):
 def _check_timing(item: Assembly, token: str) -> None:
     """Raise :class:`_Bot` for a missing, forged or too quick form; SignatureExpired when
     a person simply left the page open very long."""
-    config = current_app.config
-    max_age = int(config.get("REGISTRATION_MAX_FORM_AGE", DEFAULT_MAX_FORM_AGE_SECONDS))
-    minimum = float(config.get("REGISTRATION_MIN_FILL_SECONDS", DEFAULT_MIN_FILL_SECONDS))
+    max_age = configured().registration_max_form_age
+    minimum = configured().registration_min_fill_seconds
     try:
         assembly_id, signed_at = _serializer().loads(token, max_age=max_age, return_timestamp=True)
     except SignatureExpired:
@@ -263,8 +263,8 @@ def form(slug: str) -> Response | str | tuple[str, int]:
     ):
         return _used_page(session, item, mode.invitation)
 
-    questions = service.load_questions(session, item)
-    dates = service.load_session_dates(session, item)
+    questions = load_questions(session, item)
+    dates = load_session_dates(session, item)
     form_class = registration_form_class(questions, dates)
     form: Any = form_class()
     action = url_for("registration.form", slug=item.slug)
@@ -362,12 +362,12 @@ def _personal_view(item: Assembly, registration: Registration) -> dict[str, Any]
     session = get_session()
     chosen = service.answers_of(session, registration)
     answers = [
-        (service.question_text(q), next((service.option_label(o) for o in opts
+        (question_text(q), next((option_label(o) for o in opts
                                          if o.id == chosen.get(q.id)), "–"))  # type: ignore[arg-type]
-        for q, opts in service.load_questions(session, item)
+        for q, opts in load_questions(session, item)
     ]  # fmt: skip
     available = service.availability_of(session, registration)
-    dates = [session_date_label(d) for d in service.load_session_dates(session, item)
+    dates = [session_date_label(d) for d in load_session_dates(session, item)
              if d.id in available]  # fmt: skip
     return {"answers": answers, "dates": dates, "phone": service.display_phone(registration.phone)}
 
@@ -394,8 +394,8 @@ def correct(slug: str, token: str) -> Response | tuple[str, int]:
         flash(_("Your registration can no longer be changed here. Contact the organiser."), "info")
         return back  # type: ignore[return-value]
     session = get_session()
-    questions = service.load_questions(session, item)
-    dates = service.load_session_dates(session, item)
+    questions = load_questions(session, item)
+    dates = load_session_dates(session, item)
     form: Any = registration_form_class(questions, dates)()
     action = url_for("registration.correct", slug=item.slug, token=token)
     if request.method == "GET":
@@ -486,7 +486,7 @@ def _questions_page(
         render_template(
             "registration/questions.html",
             assembly=item,
-            questions=service.load_questions(session, item),
+            questions=load_questions(session, item),
             answered=service.answered_questions(session, item),
             editor=editor,
             can_edit=_can_edit(),
@@ -507,7 +507,7 @@ def _question_editor(session: Session, item: Assembly, which: str) -> QuestionFo
         return None
     editor = QuestionForm(formdata=None, obj=question)
     editor.question_id.data = str(question.id)
-    options = next((o for q, o in service.load_questions(session, item) if q.id == question.id))
+    options = next((o for q, o in load_questions(session, item) if q.id == question.id))
     for option in options:
         editor.options.append_entry(
             {
@@ -515,7 +515,7 @@ def _question_editor(session: Session, item: Assembly, which: str) -> QuestionFo
                 "value": option.value,
                 "label": option.label,
                 "label_en": option.label_en,
-                "share": service.format_share(option.population_share),
+                "share": format_share(option.population_share),
                 "prefer_not": option.prefer_not,
             }
         )
@@ -622,7 +622,7 @@ def _sessions_page(
         render_template(
             "registration/session_dates.html",
             assembly=item,
-            dates=[(d, session_date_label(d)) for d in service.load_session_dates(session, item)],
+            dates=[(d, session_date_label(d)) for d in load_session_dates(session, item)],
             available=service.availability_counts(session, item),
             editor=editor,
             can_edit=_can_edit(),

@@ -11,6 +11,7 @@ from sqlmodel import select
 from assembly.db import get_session
 from assembly.draw import engine
 from assembly.models import CategoryOption, Registration, RegistrationAnswer
+from assembly.questionnaire.questions import load_questions
 from assembly.timeutil import utcnow
 
 from .helpers import assembly
@@ -73,7 +74,7 @@ def test_opinion_without_its_own_consent_counts_as_prefer_not(app, pool) -> None
     with app.app_context():
         session = get_session()
         item = assembly()
-        question = engine.questions(session, item)[0][0]  # geslacht
+        question = load_questions(session, item)[0][0]  # geslacht
         question.special_category = True
         session.add(question)
         registration = session.exec(

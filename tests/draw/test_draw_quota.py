@@ -85,7 +85,7 @@ def test_min_above_max_is_refused_and_marked(organiser, app, pool) -> None:
 
 
 def test_population_figures_from_csv(organiser, app, pool) -> None:
-    data = "category;value;share\r\nleeftijd;16-34;25%\r\nleeftijd;35-64;0,5\r\nleeftijd;65+;25\r\n"
+    data = "category;value;share\r\nleeftijd;16-34;25%\r\nleeftijd;35-64;50\r\nleeftijd;65+;25\r\n"
     response = organiser.post(
         URL + "/import", data={"file": (io.BytesIO(data.encode()), "cbs.csv")}
     )
@@ -97,7 +97,7 @@ def test_population_figures_from_csv(organiser, app, pool) -> None:
 
 
 def test_population_figures_with_errors_change_nothing(organiser, app, pool) -> None:
-    data = "category,value,share\nleeftijd,16-34,0.25\nleeftijd,12-15,0.1\nregio,Walcheren,veel\n"
+    data = "category,value,share\nleeftijd,16-34,25\nleeftijd,12-15,0.1\nregio,Walcheren,veel\n"
     response = organiser.post(
         URL + "/import",
         data={"file": (io.BytesIO(data.encode()), "cbs.csv")},

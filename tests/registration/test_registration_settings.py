@@ -25,7 +25,7 @@ def _question(**fields: object) -> dict[str, object]:
         "options-0-value": "huur",
         "options-0-label": "Ik huur",
         "options-0-label_en": "I rent",
-        "options-0-share": "0,43",
+        "options-0-share": "43",
         "options-1-value": "koop",
         "options-1-label": "Ik heb een koophuis",
         "options-1-share": "55%",
@@ -104,8 +104,8 @@ def test_row_level_errors_keep_what_was_typed(client, setup: Setup) -> None:
     assert 'value="Ik heb een koophuis"' in page and 'value="Hoe woont u?"' in page
     response = client.post(f"{BASE}/vragen", data=_question(category="Geslacht"))
     assert "Een andere vraag heeft al deze categorienaam" in response.text
-    response = client.post(f"{BASE}/vragen", data=_question(**{"options-0-share": "0.9"}))
-    assert "meer dan 1 (1,45)" in response.text
+    response = client.post(f"{BASE}/vragen", data=_question(**{"options-0-share": "90"}))
+    assert "samen 145%, meer dan 100%" in response.text
     with setup.app.app_context():
         assert (
             get_session()
