@@ -35,7 +35,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         n = settings(app).trusted_proxies
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
 
-    from . import actions, auth, cli, db, error_pages, i18n, jobs, logs
+    from . import actions, auth, cli, db, error_pages, formatting, i18n, jobs, logs
     from .audit import views as audit_views
     from .dashboard import views as dashboard_views
     from .draw import views as draw_views
@@ -50,6 +50,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     jobs.init_app(app)
     csrf.init_app(app)
     i18n.init_app(app)
+    formatting.init_app(app)
     auth.init_app(app)
     error_pages.init_app(app)
     cli.init_app(app)

@@ -2,8 +2,10 @@
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import Column, Text, UniqueConstraint
+from sqlalchemy import Enum as SAEnum
 from sqlmodel import Field, SQLModel
 
 from .timeutil import utcnow
@@ -21,6 +23,77 @@ class Stage(StrEnum):
 
 
 STAGE_ORDER: list[Stage] = list(Stage)
+
+
+def state_field(kind: type[StrEnum], default: StrEnum, *, index: bool = False) -> Any:
+    """A status column holding one of ``kind``'s values, stored as its plain text.
+
+    Stored as VARCHAR(20) (not a database enum type), so adding a state needs no
+    migration of the column; reading gives the enum member back.
+    """
+    column_type = SAEnum(
+        kind,
+        native_enum=False,
+        create_constraint=False,
+        length=20,
+        values_callable=lambda members: [member.value for member in members],
+        validate_strings=True,
+    )
+    return Field(
+        default=default, sa_column=Column(column_type, nullable=False, index=index)
+    )
+
+
+class DrawStatus(StrEnum):
+    """A computation of the panel lottery (see :data:`assembly.states.DRAW`)."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    INFEASIBLE = "infeasible"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+class SeatStatus(StrEnum):
+    """A member's answer to the invitation to take their seat."""
+
+    PENDING = "pending"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+    NO_ANSWER = "no_answer"
+
+
+class SeatOrigin(StrEnum):
+    """How a member came on the panel."""
+
+    DRAW = "draw"
+    RESERVE = "reserve"
+    REPLACEMENT = "replacement"
+
+
+class MailStatus(StrEnum):
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+class AddressImportStatus(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    REJECTED = "rejected"
+    FAILED = "failed"
+
+
+class Channel(StrEnum):
+    """How a registration came in."""
+
+    LETTER = "letter"
+    OPEN = "open"
+    STAFF = "staff"
+    IMPORT = "import"
 
 
 class Role(StrEnum):
@@ -158,7 +231,7 @@ class OutboxMessage(SQLModel, table=True):
     subject: str = Field(max_length=300)
     body: str = Field(sa_column=Column(Text, nullable=False))
     html_body: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
-    status: str = Field(default="pending", max_length=20, index=True)
+    status: MailStatus = state_field(MailStatus, MailStatus.PENDING, index=True)
     attempts: int = Field(default=0)
     next_attempt_at: datetime = Field(default_factory=utcnow)
     last_error: str = Field(default="", max_length=1000)
@@ -228,7 +301,7 @@ class AddressImport(SQLModel, table=True):
     # Written with every chunk: an import that stops being updated was stopped by a crash.
     updated_at: datetime = Field(default_factory=utcnow)
     finished_at: datetime | None = None
-    status: str = Field(default="queued", max_length=20)  # queued|running|done|rejected|failed
+    status: AddressImportStatus = state_field(AddressImportStatus, AddressImportStatus.QUEUED)
     only_valid: bool = Field(default=False)
     # The saved upload in the import folder (a random name), deleted when the job ends.
     upload_name: str = Field(default="", max_length=100)
@@ -328,7 +401,7 @@ class Registration(SQLModel, table=True):
     reference: str = Field(max_length=16, unique=True)
     # "inv:<invitation id>" for letters; a random key for open, staff and imported entries.
     household_key: str = Field(max_length=64, index=True)
-    channel: str = Field(max_length=20)  # letter | open | staff | import
+    channel: Channel = state_field(Channel, Channel.LETTER)
     name: str = Field(default="", max_length=200)
     email: str = Field(default="", max_length=254, index=True)
     phone: str = Field(default="", max_length=40)
@@ -398,8 +471,7 @@ class DrawRun(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     assembly_id: int = Field(foreign_key="assembly.id", index=True)
-    # queued | running | done | infeasible | failed | cancelled
-    status: str = Field(default="queued", max_length=20)
+    status: DrawStatus = state_field(DrawStatus, DrawStatus.QUEUED)
     created_at: datetime = Field(default_factory=utcnow)
     started_at: datetime | None = None
     finished_at: datetime | None = None
@@ -461,10 +533,9 @@ class PanelMember(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     run_id: int = Field(foreign_key="draw_run.id", index=True)
     registration_id: int = Field(foreign_key="registration.id", index=True)
-    origin: str = Field(default="draw", max_length=20)  # draw | reserve | replacement
+    origin: SeatOrigin = state_field(SeatOrigin, SeatOrigin.DRAW)
     replaces_id: int | None = Field(default=None, foreign_key="panel_member.id")
-    # pending | accepted | declined | no_answer
-    status: str = Field(default="pending", max_length=20)
+    status: SeatStatus = state_field(SeatStatus, SeatStatus.PENDING)
     created_at: datetime = Field(default_factory=utcnow)
     invited_at: datetime | None = None
     by_letter: bool = Field(default=False)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from datetime import timedelta
 
@@ -18,6 +17,7 @@ from ..mail import queue_mail
 from ..models import LoginAttempt, PasswordResetToken, Role, User
 from ..settings import settings
 from ..timeutil import as_utc, utcnow
+from ..tokens import new_token, token_digest
 
 MIN_PASSWORD_LENGTH = 10
 
@@ -127,21 +127,17 @@ def _dummy_hash() -> str:
     return _dummy_hashes[method]
 
 
-def _token_digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 def request_password_reset(session: Session, email: str, locale: str) -> None:
     """Mail a one-time link when the account exists; silent otherwise (no account probing)."""
     user = get_user_by_email(session, email)
     if user is None or not user.active:
         return
-    token = secrets.token_urlsafe(32)
+    token = new_token()
     hours = settings().password_reset_hours
     session.add(
         PasswordResetToken(
             user_id=user.id,  # type: ignore[arg-type]
-            token_hash=_token_digest(token),
+            token_hash=token_digest(token),
             expires_at=utcnow() + timedelta(hours=hours),
         )
     )
@@ -155,7 +151,7 @@ def request_password_reset(session: Session, email: str, locale: str) -> None:
 
 def user_for_reset_token(session: Session, token: str) -> tuple[User, PasswordResetToken]:
     row = session.exec(
-        select(PasswordResetToken).where(PasswordResetToken.token_hash == _token_digest(token))
+        select(PasswordResetToken).where(PasswordResetToken.token_hash == token_digest(token))
     ).first()
     if row is None or row.used_at is not None or as_utc(row.expires_at) < utcnow():
         raise InvalidResetToken()

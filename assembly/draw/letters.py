@@ -16,6 +16,7 @@ from reportlab.lib.units import mm
 from reportlab.platypus import PageBreak, Paragraph, SimpleDocTemplate, Spacer
 
 from ..models import Assembly, DrawRun, SessionDate
+from ..timeutil import local_day, local_time
 from . import service
 
 QR_SIZE = 32 * mm
@@ -56,10 +57,10 @@ def render_pdf(
     story: list[object] = []
     with force_locale("nl"):
         deadline = (
-            format_date(service.local_day(run.respond_by), "long") if run and run.respond_by else ""
+            format_date(local_day(run.respond_by), "long") if run and run.respond_by else ""
         )
         planned: list[tuple[datetime, SessionDate]] = [
-            (service.local_time(d.starts_at), d) for d in dates
+            (local_time(d.starts_at), d) for d in dates
         ]
         if not letters:
             story.append(Paragraph(escape(_("There are no letters to print.")), body))

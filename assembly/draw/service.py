@@ -23,10 +23,8 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
-from datetime import time as day_time
+from datetime import date, datetime, timedelta
 from typing import IO, Any
-from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app
 from flask_babel import force_locale
@@ -58,7 +56,8 @@ from ..questionnaire.questions import load_questions
 from ..questionnaire.session_dates import load_session_dates
 from ..questionnaire.shares import ShareInvalid, parse_share
 from ..settings import settings as configured
-from ..timeutil import as_utc, utcnow
+from ..timeutil import as_utc, end_of_day, local_day, local_time, utcnow
+from ..tokens import token_digest
 from . import engine
 
 log = logging.getLogger(__name__)
@@ -179,20 +178,6 @@ class DrawCancelled(Exception):
 
 def stale_after() -> timedelta:
     return configured().draw_stale_after
-
-
-def timezone() -> ZoneInfo:
-    return configured().timezone
-
-
-def end_of_day(day: date) -> datetime:
-    """The last second of ``day`` in Dutch time, as UTC."""
-    local = datetime.combine(day, day_time(23, 59, 59), tzinfo=timezone())
-    return local.astimezone(UTC)
-
-
-def local_day(value: datetime) -> date:
-    return as_utc(value).astimezone(timezone()).date()
 
 
 def _lock(session: Session, assembly: Assembly) -> None:
@@ -1243,10 +1228,6 @@ def invitation_token(member: PanelMember) -> str:
     return base64.urlsafe_b64encode(digest).decode().rstrip("=")
 
 
-def token_digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 def invitation_link(assembly: Assembly, token: str) -> str:
     # Built by hand: the link goes into mail and print, away from any request.
     return f"{configured().base_url}/a/{assembly.slug}/uitnodiging/{token}"
@@ -1321,10 +1302,6 @@ def invitation_mail(
             dates=[(local_time(d.starts_at), d) for d in dates],
         )
     return subject, body
-
-
-def local_time(value: datetime) -> datetime:
-    return as_utc(value).astimezone(timezone())
 
 
 @dataclass

@@ -7,7 +7,6 @@ import csv
 import io
 import json
 import shlex
-from datetime import date, datetime
 from typing import Any
 
 from flask import (
@@ -21,7 +20,7 @@ from flask import (
     send_file,
     url_for,
 )
-from flask_babel import format_date, format_datetime, get_locale
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -38,6 +37,7 @@ from ..downloads import private_download
 from ..flashing import flash_form_errors
 from ..models import Assembly, Role
 from ..questionnaire.session_dates import load_session_dates
+from ..timeutil import local_day, local_time
 from . import engine, jobs, letters, service  # noqa: F401 - jobs registers the draw job
 from .forms import (
     ActionForm,
@@ -84,22 +84,6 @@ RESERVE_LABELS = {
     "left": _l("on the panel, then left"),
     "unavailable": _l("withdrew"),
 }
-
-
-@bp.app_template_filter("draw_when")
-def draw_when(value: datetime | None) -> str:
-    """A moment in Dutch time, as the organisers and the public read it."""
-    if value is None:
-        return "–"
-    return str(format_datetime(service.local_time(value), "d MMM y, HH:mm", rebase=False))
-
-
-@bp.app_template_filter("draw_day")
-def draw_day(value: datetime | date | None) -> str:
-    if value is None:
-        return "–"
-    day = service.local_day(value) if isinstance(value, datetime) else value
-    return str(format_date(day, "long"))
 
 
 def _locale() -> str:
@@ -730,10 +714,10 @@ def invitation(slug: str, token: str) -> Response | str:
             registration=registration,
             run=run,
             form=form,
-            deadline=service.local_day(run.respond_by) if run.respond_by else None,
+            deadline=local_day(run.respond_by) if run.respond_by else None,
             deadline_passed=service.deadline_passed(run),
             dates=[
-                (service.local_time(d.starts_at), d) for d in load_session_dates(session, item)
+                (local_time(d.starts_at), d) for d in load_session_dates(session, item)
             ],
         )
     )

@@ -40,7 +40,7 @@ from ..questionnaire.session_dates import load_session_dates
 from ..recruitment import service as recruitment
 from ..recruitment.service import ImportReport, RowError
 from ..registration import service as registrations
-from ..timeutil import utcnow
+from ..timeutil import local_time, utcnow
 
 PAGE_SIZE = 50
 CHANNELS = ("letter", "open", "staff", "import")
@@ -555,7 +555,7 @@ def _session_matcher(dates: Sequence[SessionDate]) -> dict[str, int]:
     """Ways to name a session in a cell: its number, date (ISO or Dutch) or label."""
     names: dict[str, int] = {}
     for number, item in enumerate(dates, start=1):
-        day: date = registrations.local_time(item.starts_at).date()
+        day: date = local_time(item.starts_at).date()
         for name in (
             str(number),
             day.isoformat(),

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import codecs
-from datetime import date, datetime
 from typing import Any
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
-from flask_babel import format_date, format_datetime
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -67,23 +65,6 @@ REASONS = {
     "too_many": _l("Too many rows: import at most 20,000 at a time."),
     "encoding": _l("The file cannot be read from here on: save it as CSV in UTF-8."),
 }
-
-
-@bp.app_template_filter("pool_day")
-def pool_day(value: datetime | date | None, format: str = "long") -> str:
-    """A day in Dutch time, written out for the organisers (9 november 2026)."""
-    if value is None:
-        return "–"
-    day = registrations.local_time(value).date() if isinstance(value, datetime) else value
-    return str(format_date(day, format))
-
-
-@bp.app_template_filter("pool_when")
-def pool_when(value: datetime | None) -> str:
-    """A moment in Dutch time (9 nov 2026, 14:30)."""
-    if value is None:
-        return "–"
-    return str(format_datetime(registrations.local_time(value), "d MMM y, HH:mm", rebase=False))
 
 
 def _can_edit() -> bool:

@@ -31,7 +31,8 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..models import CategoryOption, CategoryQuestion, SessionDate
 from ..questionnaire.questions import option_label, question_text
-from .service import RegistrationData, local_time
+from ..timeutil import local_time
+from .service import RegistrationData
 
 try:
     from wtforms.fields.choices import SelectChoice

@@ -13,9 +13,8 @@ import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from email_validator import EmailNotValidError, validate_email
 from flask import render_template
@@ -47,7 +46,8 @@ from ..questionnaire.shares import ShareInvalid, check_category_total, parse_sha
 from ..recruitment import codes
 from ..recruitment import service as recruitment_service
 from ..settings import settings
-from ..timeutil import as_utc, utcnow
+from ..timeutil import as_utc, from_local, utcnow
+from ..tokens import new_token, token_digest
 
 CHANNELS = ("letter", "open", "staff", "import")
 # When the address list does not say how many adults live there.
@@ -123,20 +123,6 @@ class UnknownCode(RegistrationError):
 def is_closed(assembly: Assembly, now: datetime | None = None) -> bool:
     closes = assembly.registration_closes_at
     return closes is not None and as_utc(closes) <= (now or utcnow())
-
-
-def timezone() -> ZoneInfo:
-    """Session dates and the closing time are entered and shown in Dutch time."""
-    return settings().timezone
-
-
-def local_time(value: datetime) -> datetime:
-    return as_utc(value).astimezone(timezone())
-
-
-def from_local(value: datetime) -> datetime:
-    """A naive Dutch wall-clock time as UTC."""
-    return value.replace(tzinfo=timezone()).astimezone(UTC)
 
 
 # --- validation ----------------------------------------------------------------------------
@@ -252,10 +238,6 @@ def validate(
 
 
 # --- registering --------------------------------------------------------------------------
-
-
-def token_digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def personal_link(assembly: Assembly, token: str) -> str:
@@ -392,7 +374,7 @@ def register(
     if invitation is not None and not has_room(session, invitation):
         raise HouseholdFull()
 
-    token = secrets.token_urlsafe(32)
+    token = new_token()
     registration = Registration(
         assembly_id=assembly.id,  # type: ignore[arg-type]
         invitation_id=invitation.id if invitation else None,
@@ -551,7 +533,7 @@ def erase(session: Session, registration: Registration, *, actor: Actor) -> None
     registration.consent_special_at = None
     registration.invitation_id = None
     registration.household_key = f"erased:{registration.id}"
-    registration.token_hash = token_digest(secrets.token_urlsafe(32))
+    registration.token_hash = token_digest(new_token())
     registration.withdrawn_at = registration.withdrawn_at or now
     registration.purged_at = now
     registration.updated_at = now

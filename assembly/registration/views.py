@@ -36,7 +36,7 @@ from ..questionnaire.questions import load_questions, option_label, question_tex
 from ..questionnaire.session_dates import load_session_dates
 from ..questionnaire.shares import format_share
 from ..settings import settings as configured
-from ..timeutil import as_utc, utcnow
+from ..timeutil import as_utc, from_local, local_time, utcnow
 from . import service
 from .forms import (
     HONEYPOT,
@@ -641,7 +641,7 @@ def session_dates(slug: str) -> str | tuple[str, int]:
         which = request.args.get("bijeenkomst", "")
         date = get_session().get(SessionDate, int(which)) if which.isdigit() else None
         if date is not None and date.assembly_id == item.id:
-            local = service.local_time(date.starts_at)
+            local = local_time(date.starts_at)
             editor = SessionDateForm(formdata=None, obj=date, day=local.date(), time=local.time())
             editor.session_date_id.data = str(date.id)
         else:
@@ -699,7 +699,7 @@ def settings(slug: str) -> Response | str:
     # The form shows and takes Dutch wall-clock time; the database keeps UTC.
     current = SimpleNamespace(
         open_registration=item.open_registration,
-        registration_closes_at=service.local_time(closes).replace(tzinfo=None) if closes else None,
+        registration_closes_at=local_time(closes).replace(tzinfo=None) if closes else None,
         organiser_contact=item.organiser_contact,
         retention_months=item.retention_months,
     )
@@ -713,7 +713,7 @@ def settings(slug: str) -> Response | str:
             item,
             service.SettingsData(
                 open_registration=bool(form.open_registration.data),
-                registration_closes_at=service.from_local(closes) if closes else None,
+                registration_closes_at=from_local(closes) if closes else None,
                 organiser_contact=(form.organiser_contact.data or "").strip(),
                 retention_months=form.retention_months.data or item.retention_months,
             ),
@@ -726,7 +726,7 @@ def settings(slug: str) -> Response | str:
         assembly=item,
         form=form,
         can_edit=can_edit,
-        closes_local=service.local_time(item.registration_closes_at)
+        closes_local=local_time(item.registration_closes_at)
         if item.registration_closes_at
         else None,
     )
