@@ -4,7 +4,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Column, Text, UniqueConstraint
+from sqlalchemy import Column, Index, Text, UniqueConstraint
 from sqlalchemy import Enum as SAEnum
 from sqlmodel import Field, SQLModel
 
@@ -179,15 +179,30 @@ class Membership(SQLModel, table=True):
     assembly_id: int = Field(foreign_key="assembly.id", primary_key=True, index=True)
 
 
-class LoginAttempt(SQLModel, table=True):
-    """Failed logins, kept in the database so the limit holds across worker processes."""
+class Attempt(SQLModel, table=True):
+    """One counted attempt (a failed login, a wrong code, a registration) for a rate limit.
 
-    __tablename__ = "login_attempt"
+    Kept in the database so the limits hold across worker processes. ``key`` is a keyed
+    hash of what is limited (an address, an account), never the address itself.
+    """
+
+    __tablename__ = "attempt"
+    __table_args__ = (Index("ix_attempt_kind_key_created", "kind", "key", "created_at"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    email: str = Field(max_length=254, index=True)
-    ip: str = Field(max_length=64, index=True)
+    kind: str = Field(max_length=30)
+    key: str = Field(max_length=64)
     created_at: datetime = Field(default_factory=utcnow, index=True)
+
+
+class AttemptLock(SQLModel, table=True):
+    """One row per limited key, locked while its attempts are counted and added, so that
+    concurrent requests on several workers cannot all slip under the limit."""
+
+    __tablename__ = "attempt_lock"
+
+    kind: str = Field(max_length=30, primary_key=True)
+    key: str = Field(max_length=64, primary_key=True)
 
 
 class PasswordResetToken(SQLModel, table=True):
@@ -430,17 +445,6 @@ class RegistrationAvailability(SQLModel, table=True):
 
     registration_id: int = Field(foreign_key="registration.id", primary_key=True)
     session_date_id: int = Field(foreign_key="session_date.id", primary_key=True)
-
-
-class CodeAttempt(SQLModel, table=True):
-    """A code typed on the registration page, kept to rate-limit guessing per IP."""
-
-    __tablename__ = "code_attempt"
-
-    id: int | None = Field(default=None, primary_key=True)
-    ip: str = Field(max_length=64, index=True)
-    created_at: datetime = Field(default_factory=utcnow, index=True)
-    success: bool = Field(default=False)
 
 
 class PoolCountSnapshot(SQLModel, table=True):

@@ -81,7 +81,7 @@ class CsvTable:
         return None
 
 
-def _detect_delimiter(header_line: str) -> str:
+def detect_delimiter(header_line: str) -> str:
     """The most frequent candidate separator in the header line (outside quotes).
 
     Detecting from the header alone is reliable because column names seldom contain
@@ -137,7 +137,7 @@ def read_csv(path: str | Path) -> CsvTable:
         ) from None
     text = _decode(data, file)
     first_line = next((line for line in text.splitlines() if line.strip()), "")
-    delimiter = _detect_delimiter(first_line)
+    delimiter = detect_delimiter(first_line)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     header: tuple[str, ...] | None = None
     rows: list[tuple[str, ...]] = []

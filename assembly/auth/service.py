@@ -8,13 +8,13 @@ from datetime import timedelta
 from flask import render_template, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import delete, func
 from sqlmodel import Session, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .. import audit
+from ..limits import Limit, network_of
 from ..mail import queue_mail
-from ..models import LoginAttempt, PasswordResetToken, Role, User
+from ..models import PasswordResetToken, Role, User
 from ..settings import settings
 from ..timeutil import as_utc, utcnow
 from ..tokens import new_token, token_digest
@@ -83,21 +83,23 @@ def get_user_by_email(session: Session, email: str) -> User | None:
     return session.exec(select(User).where(User.email == normalise_email(email))).first()
 
 
-def _recent_failures(session: Session, column: object, value: str) -> int:
-    window = timedelta(minutes=settings().login_failure_window_minutes)
-    query = select(func.count()).where(column == value, LoginAttempt.created_at > utcnow() - window)  # type: ignore[operator]
-    return int(session.exec(query).one())
+LOGINS_PER_ACCOUNT = Limit(
+    "login_account",
+    limit=lambda: settings().login_max_failures_per_account,
+    window=lambda: timedelta(minutes=settings().login_failure_window_minutes),
+)
+LOGINS_PER_ADDRESS = Limit(
+    "login_address",
+    limit=lambda: settings().login_max_failures_per_ip,
+    window=lambda: timedelta(minutes=settings().login_failure_window_minutes),
+)
 
 
 def authenticate(session: Session, email: str, password: str, ip: str) -> User:
     """Return the user, or raise. A failure is recorded in ``session``: commit it too."""
     email = normalise_email(email)
-    config = settings()
-    if (
-        _recent_failures(session, LoginAttempt.email, email)
-        >= config.login_max_failures_per_account
-        or _recent_failures(session, LoginAttempt.ip, ip) >= config.login_max_failures_per_ip
-    ):
+    network = network_of(ip)
+    if LOGINS_PER_ACCOUNT.reached(session, email) or LOGINS_PER_ADDRESS.reached(session, network):
         raise TooManyAttempts()
 
     user = get_user_by_email(session, email)
@@ -108,10 +110,11 @@ def authenticate(session: Session, email: str, password: str, ip: str) -> User:
     else:
         ok = user.active and check_password_hash(user.password_hash, password)
     if not ok or user is None:
-        session.add(LoginAttempt(email=email, ip=ip[:64]))
+        LOGINS_PER_ACCOUNT.add(session, email)
+        LOGINS_PER_ADDRESS.add(session, network)
         raise InvalidCredentials()
 
-    session.execute(delete(LoginAttempt).where(LoginAttempt.email == email))  # type: ignore[arg-type]
+    LOGINS_PER_ACCOUNT.clear(session, email)
     user.last_login_at = utcnow()
     session.add(user)
     return user
@@ -178,6 +181,6 @@ def reset_password(session: Session, token: str, new_password: str) -> User:
         session.add(other)
     row.used_at = now
     session.add(row)
-    session.execute(delete(LoginAttempt).where(LoginAttempt.email == user.email))  # type: ignore[arg-type]
+    LOGINS_PER_ACCOUNT.clear(session, user.email)
     audit.record(session, user, "user.password_reset", user)
     return user

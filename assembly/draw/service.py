@@ -19,17 +19,15 @@ import json
 import logging
 import random
 import secrets
-import threading
-import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import IO, Any
 
 from flask import Flask, current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import func, insert, update
+from sqlalchemy import func, insert
 from sqlmodel import Session, select
 
 import sortition
@@ -58,9 +56,18 @@ from ..questionnaire.shares import ShareInvalid, parse_share
 from ..settings import settings as configured
 from ..timeutil import as_utc, end_of_day, local_day, local_time, utcnow
 from ..tokens import token_digest
+from ..tracked import Heartbeat, Tracker
 from . import engine
 
 log = logging.getLogger(__name__)
+
+# A lottery's computation, tracked in its row (claim, heartbeat, staleness).
+RUNS = Tracker(
+    DrawRun,
+    heartbeat="heartbeat_at",
+    stale_after=lambda: configured().draw_stale_after,
+    attempts="attempts",
+)
 
 QUEUED, RUNNING, DONE, INFEASIBLE, FAILED, CANCELLED = (
     "queued",
@@ -176,10 +183,6 @@ class DrawCancelled(Exception):
 # --- helpers ------------------------------------------------------------------------------
 
 
-def stale_after() -> timedelta:
-    return configured().draw_stale_after
-
-
 def _lock(session: Session, assembly: Assembly) -> None:
     # Serialises starting runs per assembly on PostgreSQL; on SQLite every transaction
     # already holds the write lock (BEGIN IMMEDIATE), and FOR UPDATE is not rendered.
@@ -213,10 +216,7 @@ def seeded_run(session: Session, assembly: Assembly) -> DrawRun | None:
 
 def is_stale(run: DrawRun, now: datetime | None = None) -> bool:
     """A running job whose worker stopped writing its heartbeat (it died or was killed)."""
-    if run.status != RUNNING:
-        return False
-    beat = run.heartbeat_at or run.started_at or run.created_at
-    return as_utc(beat) < (now or utcnow()) - stale_after()
+    return RUNS.is_stale(run, now)
 
 
 def can_restart(run: DrawRun) -> bool:
@@ -631,65 +631,41 @@ class _Monitor:
     """
 
     def __init__(self, app: Flask, run_id: int, attempt: int) -> None:
-        self.app = app
-        self.run_id = run_id
-        self.attempt = attempt
-        self.heartbeat = configured(app).draw_heartbeat_seconds
         self.throttle = configured(app).draw_progress_seconds
         self.fraction = 0.0
         self.message = ""
-        self.cancelled = threading.Event()
-        self.stopped = threading.Event()
-        self.lock = threading.Lock()
-        self.last_write = 0.0
-        self.thread = threading.Thread(target=self._beat, name=f"draw-{run_id}", daemon=True)
+        self.heartbeat = Heartbeat(
+            app,
+            RUNS,
+            run_id,
+            attempt,
+            every=configured(app).draw_heartbeat_seconds,
+            values=lambda: {"progress": self.fraction, "progress_message": self.message[:300]},
+            cancel=_cancel_requested,
+        )
+        self.cancelled = self.heartbeat.stop
 
     def __enter__(self) -> _Monitor:
-        self.thread.start()
+        self.heartbeat.__enter__()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.stopped.set()
-        self.thread.join(timeout=10)
-
-    def _beat(self) -> None:
-        while not self.stopped.wait(self.heartbeat):
-            self.write()
-
-    def write(self) -> None:
-        """Store heartbeat and progress; notice a cancel request (or that we were replaced)."""
-        with self.lock:
-            self.last_write = time.monotonic()
-            with session_scope(self.app) as session:
-                result = session.execute(
-                    update(DrawRun)
-                    .where(
-                        DrawRun.id == self.run_id,
-                        DrawRun.status == RUNNING,
-                        DrawRun.attempts == self.attempt,
-                    )
-                    .values(
-                        heartbeat_at=utcnow(),
-                        progress=self.fraction,
-                        progress_message=self.message[:300],
-                    )
-                )
-                alive = result.rowcount == 1  # type: ignore[attr-defined]
-                cancel = session.exec(
-                    select(DrawRun.cancel_requested).where(DrawRun.id == self.run_id)
-                ).first()
-            if not alive or cancel:
-                self.cancelled.set()
+        self.heartbeat.__exit__(*exc)
 
     def progress(self, fraction: float | None, message: str) -> None:
         """The engine's progress callback."""
         if fraction is not None:
             self.fraction = max(0.0, min(1.0, float(fraction)))
         self.message = message
-        if time.monotonic() - self.last_write >= self.throttle:
-            self.write()
+        if self.heartbeat.since_write() >= self.throttle:
+            self.heartbeat.write()
         if self.cancelled.is_set():
             raise DrawCancelled()
+
+
+def _cancel_requested(session: Session, run_id: int) -> bool:
+    query = select(DrawRun.cancel_requested).where(DrawRun.id == run_id)
+    return bool(session.exec(query).first())
 
 
 Solver = Callable[..., engine.Solved]
@@ -705,27 +681,22 @@ def execute_run(run_id: int, *, solve: Solver | None = None) -> str:
     solve = solve or engine.solve
     now = utcnow()
     with session_scope(app) as session:
-        claimed = session.execute(
-            update(DrawRun)
-            .where(DrawRun.id == run_id, DrawRun.status == QUEUED)
-            .values(
-                status=RUNNING,
-                started_at=now,
-                heartbeat_at=now,
-                attempts=DrawRun.attempts + 1,
-                progress=0.0,
-                progress_message="",
-                cancel_requested=False,
-            )
+        attempt = RUNS.claim(
+            session,
+            run_id,
+            started_at=now,
+            progress=0.0,
+            progress_message="",
+            cancel_requested=False,
         )
-        if claimed.rowcount != 1:  # type: ignore[attr-defined]
+        if attempt is None:
             return "skipped"
         run = session.get(DrawRun, run_id)
         assert run is not None
         people_csv = run.people_csv.encode("utf-8")
         categories_csv = run.categories_csv.encode("utf-8")
         settings = json.loads(run.settings_json)
-        panel_size, reserves, attempt = run.panel_size, run.reserves, run.attempts
+        panel_size, reserves = run.panel_size, run.reserves
     monitor = _Monitor(app, run_id, attempt)
     try:
         with monitor:
@@ -771,8 +742,8 @@ def _finish(
     diagnosis: dict[str, Any] | None = None,
 ) -> str:
     with session_scope(app) as session:
-        run = session.get(DrawRun, run_id)
-        if run is None or run.attempts != attempt or run.status != RUNNING:
+        run = RUNS.owned(session, run_id, attempt)
+        if run is None:
             return "obsolete"
         run.status = status
         run.finished_at = utcnow()
@@ -795,8 +766,8 @@ def _save(app: Flask, run_id: int, attempt: int, solved: engine.Solved) -> str:
     text = engine.report_text(solved.report)
     probabilities = solved.probabilities
     with session_scope(app) as session:
-        run = session.get(DrawRun, run_id)
-        if run is None or run.attempts != attempt or run.status != RUNNING:
+        run = RUNS.owned(session, run_id, attempt)
+        if run is None:
             return "obsolete"
         if run.cancel_requested:
             run.status = CANCELLED

@@ -17,7 +17,6 @@ import logging
 import os
 import shutil
 import tempfile
-from datetime import timedelta
 from pathlib import Path
 from typing import IO, Any
 
@@ -29,7 +28,8 @@ from .. import jobs
 from ..db import new_session, session_scope
 from ..models import Address, AddressImport, AddressImportRow, Assembly, User
 from ..settings import settings
-from ..timeutil import as_utc, utcnow
+from ..timeutil import utcnow
+from ..tracked import Tracker
 from . import service
 
 log = logging.getLogger(__name__)
@@ -37,8 +37,15 @@ log = logging.getLogger(__name__)
 QUEUED, RUNNING, DONE, REJECTED, FAILED = "queued", "running", "done", "rejected", "failed"
 # A job updates its import with every few thousand rows; one that has been silent this long
 # was stopped (the worker was restarted), and a new upload may start.
-STALE_AFTER = timedelta(minutes=10)
 COPY_BUFFER = 1 << 20
+# Imports are never restarted (a new upload is a new import), so there is one attempt.
+ONLY_ATTEMPT = 1
+IMPORTS = Tracker(
+    AddressImport,
+    heartbeat="updated_at",
+    stale_after=lambda: settings().import_stale_after,
+    stale_states=(QUEUED, RUNNING),
+)
 
 
 class ImportRunning(service.RecruitmentError):
@@ -68,9 +75,7 @@ def is_active(record: AddressImport) -> bool:
 
 def is_stale(record: AddressImport) -> bool:
     """Queued or running, but not updated for a long time: the worker stopped."""
-    return record.status in (QUEUED, RUNNING) and utcnow() - as_utc(record.updated_at) > (
-        STALE_AFTER
-    )
+    return IMPORTS.is_stale(record)
 
 
 def progress_percent(record: AddressImport) -> int:
@@ -151,12 +156,10 @@ def run(import_id: int, app: Flask | None = None) -> None:
     not. Whatever happens, the upload and the staged rows are deleted at the end."""
     app = app or current_app._get_current_object()  # type: ignore[attr-defined]
     with session_scope(app) as session:
-        record = session.get(AddressImport, import_id)
-        if record is None or record.status != QUEUED:
+        if IMPORTS.claim(session, import_id) is None:
             return  # already handled (a job delivered twice)
-        record.status = RUNNING
-        record.updated_at = utcnow()
-        session.add(record)
+        record = session.get(AddressImport, import_id)
+        assert record is not None
         path = upload_folder(app) / record.upload_name
         # Rows left behind by an import whose worker was stopped.
         session.execute(
@@ -230,15 +233,13 @@ def _stage(
     """Write one chunk of valid rows and the progress so far, in one short transaction."""
     if rows:
         service.insert_rows(session, AddressImportRow, "import_id", import_id, rows)
-    session.execute(
-        update(AddressImport)
-        .where(AddressImport.id == import_id)  # type: ignore[arg-type]
-        .values(
-            rows_read=report.rows,
-            invalid_rows=report.invalid_rows,
-            bytes_read=position,
-            updated_at=utcnow(),
-        )
+    IMPORTS.beat(
+        session,
+        import_id,
+        ONLY_ATTEMPT,
+        rows_read=report.rows,
+        invalid_rows=report.invalid_rows,
+        bytes_read=position,
     )
     session.commit()
 

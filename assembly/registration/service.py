@@ -7,8 +7,6 @@ registrant's language. Audit payloads never hold names, contact details, codes o
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import re
 import secrets
 from collections.abc import Mapping
@@ -26,13 +24,13 @@ from sqlmodel import Session, select
 from .. import audit
 from ..audit import Actor
 from ..errors import ServiceError
+from ..limits import Limit, network_of
 from ..mail import queue_mail
 from ..models import (
     Address,
     Assembly,
     CategoryOption,
     CategoryQuestion,
-    CodeAttempt,
     Invitation,
     PoolCountSnapshot,
     Registration,
@@ -60,7 +58,6 @@ MAX_NEEDS = 2000
 # Code guessing: failed codes per address in a window (both configurable).
 # Registrations without a code from one address in the same window (open mode).
 # Attempts are kept this long, then removed.
-ATTEMPT_RETENTION = timedelta(days=1)
 
 # Dutch numbers: 0 or +31/0031 and nine digits (06 12345678, 0118 123456). Numbers abroad
 # (many in Zeeuws-Vlaanderen have a Belgian phone) are accepted in international form.
@@ -609,40 +606,30 @@ def personal_data(session: Session, registration: Registration) -> dict[str, Any
 # --- codes and the rate limit ------------------------------------------------------------
 
 
-def client_key(ip: str) -> str:
-    """What the attempts table stores instead of the IP address: a keyed hash of it."""
-    secret = settings().secret_key.encode()
-    return hmac.new(secret, ip.encode(), hashlib.sha256).hexdigest()
-
-
-def _window() -> timedelta:
-    minutes = settings().code_window_minutes
-    return timedelta(minutes=int(minutes))
-
-
-def _recent(session: Session, key: str, *, success: bool) -> int:
-    query = select(func.count()).where(
-        CodeAttempt.ip == key,
-        CodeAttempt.success == success,
-        CodeAttempt.created_at > utcnow() - _window(),  # type: ignore[operator]
-    )
-    return int(session.exec(query).one())
+# Wrong codes per network (someone guessing) and registrations without a code per network.
+CODE_FAILURES = Limit(
+    "code_failure",
+    limit=lambda: settings().code_max_failures_per_ip,
+    window=lambda: timedelta(minutes=settings().code_window_minutes),
+)
+OPEN_REGISTRATIONS = Limit(
+    "open_registration",
+    limit=lambda: settings().open_registrations_per_ip,
+    window=lambda: timedelta(minutes=settings().code_window_minutes),
+)
 
 
 def record_attempt(session: Session, ip: str, *, success: bool) -> None:
-    expired = CodeAttempt.created_at < utcnow() - ATTEMPT_RETENTION  # type: ignore[operator]
-    session.execute(delete(CodeAttempt).where(expired))  # type: ignore[arg-type]
-    session.add(CodeAttempt(ip=client_key(ip), success=success))
+    """Count a wrong code (``success=False``) or a registration without a code."""
+    (OPEN_REGISTRATIONS if success else CODE_FAILURES).add(session, network_of(ip))
 
 
 def too_many_failures(session: Session, ip: str) -> bool:
-    limit = settings().code_max_failures_per_ip
-    return _recent(session, client_key(ip), success=False) >= int(limit)
+    return CODE_FAILURES.reached(session, network_of(ip))
 
 
 def too_many_open(session: Session, ip: str) -> bool:
-    limit = settings().open_registrations_per_ip
-    return _recent(session, client_key(ip), success=True) >= int(limit)
+    return OPEN_REGISTRATIONS.reached(session, network_of(ip))
 
 
 def check_code(session: Session, assembly: Assembly, typed: str, ip: str) -> Invitation:

@@ -14,6 +14,7 @@ from sqlmodel import select
 from assembly.db import get_session, new_session
 from assembly.models import Address, AddressImport, AddressImportRow, AuditEntry
 from assembly.recruitment import import_job, service
+from assembly.settings import settings
 from assembly.timeutil import utcnow
 
 from ..conftest import login
@@ -178,7 +179,7 @@ def test_a_stopped_import_does_not_block_a_new_one(client, app, world) -> None:
         session = get_session()
         record = session.get(AddressImport, import_id)
         record.status = "running"
-        record.updated_at = utcnow() - import_job.STALE_AFTER - timedelta(seconds=1)
+        record.updated_at = utcnow() - settings().import_stale_after - timedelta(seconds=1)
         session.commit()
         session.add(
             AddressImportRow(
