@@ -32,7 +32,7 @@ from sqlmodel import Session, select
 
 import sortition
 
-from .. import audit
+from .. import audit, signals
 from ..audit import Actor
 from ..db import session_scope
 from ..mail import after_commit, queue_mail
@@ -1358,6 +1358,11 @@ def respond(
     )
 
 
+@signals.registration_withdrawn.connect
+def _on_registration_withdrawn(registration: Registration, *, session: Session) -> None:
+    give_up_seat(session, registration)
+
+
 def give_up_seat(session: Session, registration: Registration) -> bool:
     """Someone who withdraws or erases their data declines the seat they hold, if any.
 
@@ -1655,6 +1660,13 @@ def _fill_seat(
 
 
 # --- for other modules ------------------------------------------------------------------------
+
+
+@signals.final_panel_requested.connect
+def _on_final_panel_requested(
+    assembly: Assembly, *, session: Session
+) -> tuple[datetime, set[int]] | None:
+    return final_panel(session, assembly)
 
 
 def final_panel(session: Session, assembly: Assembly) -> tuple[datetime, set[int]] | None:

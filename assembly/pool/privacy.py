@@ -14,8 +14,6 @@ Nothing here commits; nothing here logs personal data.
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -24,7 +22,7 @@ from typing import Any
 from sqlalchemy import String, cast, delete, func, literal, update
 from sqlmodel import Session, select
 
-from .. import audit
+from .. import audit, signals
 from ..audit import Actor
 from ..models import (
     Address,
@@ -38,8 +36,6 @@ from ..models import (
 from ..timeutil import as_utc, utcnow
 
 MAX_RETENTION_MONTHS = 120
-# The module of the panel draw, asked for the final panel when it provides one.
-DRAW_SERVICE = "assembly.draw.service"
 
 
 class PrivacyError(Exception):
@@ -61,16 +57,14 @@ class FinalPanel:
 def final_panel(session: Session, assembly: Assembly) -> FinalPanel | None:
     """The final panel as the panel draw reports it, or None while there is none.
 
-    The draw module provides ``final_panel(session, assembly)`` returning ``None`` or
-    ``(final_at, registration_ids_to_keep)``. Until it does, no panel is known here and
-    purging people is only possible from the command line with an explicit list.
+    Asked through :data:`assembly.signals.final_panel_requested`; the draw answers
+    ``None`` or ``(final_at, registration_ids_to_keep)``. Without an answer no panel is
+    known here, and purging people is only possible from the command line with an
+    explicit list.
     """
-    if importlib.util.find_spec(DRAW_SERVICE) is None:
-        return None
-    provider = getattr(importlib.import_module(DRAW_SERVICE), "final_panel", None)
-    if provider is None:
-        return None
-    found: Any = provider(session, assembly)
+    found: Any = signals.first_answer(
+        signals.final_panel_requested.send(assembly, session=session)
+    )
     if found is None:
         return None
     final_at, ids = found

@@ -21,7 +21,7 @@ from flask_babel import gettext as _
 from sqlalchemy import delete, func
 from sqlmodel import Session, select
 
-from .. import audit
+from .. import audit, signals
 from ..audit import Actor
 from ..errors import ServiceError
 from ..limits import Limit, network_of
@@ -498,14 +498,7 @@ def withdraw(session: Session, registration: Registration, *, actor: Actor) -> N
     registration.updated_at = registration.withdrawn_at
     session.add(registration)
     audit.record(session, actor, "registration.withdraw", registration, {})
-    _give_up_seat(session, registration)
-
-
-def _give_up_seat(session: Session, registration: Registration) -> None:
-    # Imported here: the panel draw builds on the registrations, not the other way round.
-    from ..draw.service import give_up_seat
-
-    give_up_seat(session, registration)
+    signals.registration_withdrawn.send(registration, session=session)
 
 
 def erase(session: Session, registration: Registration, *, actor: Actor) -> None:
@@ -518,7 +511,7 @@ def erase(session: Session, registration: Registration, *, actor: Actor) -> None
     if registration.purged_at is not None:
         return
     if registration.withdrawn_at is None:
-        _give_up_seat(session, registration)
+        signals.registration_withdrawn.send(registration, session=session)
     now = utcnow()
     for table in (RegistrationAnswer, RegistrationAvailability):
         session.execute(delete(table).where(table.registration_id == registration.id))  # type: ignore[arg-type, attr-defined]

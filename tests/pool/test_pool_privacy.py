@@ -3,9 +3,11 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+import blinker
 import pytest
 from sqlmodel import select
 
+from assembly import signals
 from assembly.db import get_session
 from assembly.models import (
     Address,
@@ -26,7 +28,14 @@ PEOPLE = ("Anna Sinke", "Bram Koppejan", "Cor Steketee", "Dirk Quist")
 
 @pytest.fixture
 def draw_module(monkeypatch: pytest.MonkeyPatch) -> dict:
-    monkeypatch.setattr(privacy, "DRAW_SERVICE", "tests.pool.fake_draw")
+    """The fake draw answers the privacy purge's question instead of the real one."""
+    fake = blinker.Signal()
+
+    def answer(assembly: Assembly, *, session: object) -> object:
+        return fake_draw.final_panel(session, assembly)
+
+    fake.connect(answer, weak=False)
+    monkeypatch.setattr(signals, "final_panel_requested", fake)
     fake_draw.PANEL.clear()
     return fake_draw.PANEL
 
