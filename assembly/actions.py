@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
-from typing import Any, TypeVar
+from typing import Any, TypeAlias, TypeVar
 
 from flask import Blueprint, abort, current_app, flash, g, redirect, url_for
 from flask_babel import LazyString
@@ -33,8 +33,8 @@ from .models import Assembly, Role
 
 T = TypeVar("T")
 View = TypeVar("View", bound=Callable[..., Any])
-Message = str | LazyString | Callable[[Any], str | LazyString] | None
-Target = str | Callable[[Any], str]
+Message: TypeAlias = "str | LazyString | Callable[[Any], str | LazyString] | None"
+Target: TypeAlias = "str | Callable[[Any], str]"
 
 _ASSEMBLY = "assembly"
 

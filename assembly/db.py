@@ -74,7 +74,8 @@ def init_app(app: Flask) -> None:
 
 
 def get_engine(app: Flask | None = None) -> Engine:
-    return (app or current_app).extensions["burgerberaad.engine"]
+    engine: Engine = (app or current_app).extensions["burgerberaad.engine"]
+    return engine
 
 
 def new_session(app: Flask | None = None) -> Session:
@@ -85,7 +86,8 @@ def get_session() -> Session:
     """The session of the current request (or CLI command), closed at teardown."""
     if "db_session" not in g:
         g.db_session = new_session()
-    return g.db_session
+    session: Session = g.db_session
+    return session
 
 
 @contextmanager

@@ -30,15 +30,13 @@ class Key(Generic[T]):
     """
 
     name: str
-    default: T | Callable[[Path], T]
+    default: Any
     convert: Callable[[Any], T]
     meaning: str
     documented: bool = True
 
-    def default_for(self, instance: Path) -> T:
-        if callable(self.default) and not isinstance(self.default, type):
-            return self.default(instance)  # type: ignore[call-arg,return-value]
-        return self.default  # type: ignore[return-value]
+    def default_for(self, instance: Path) -> Any:
+        return self.default(instance) if callable(self.default) else self.default
 
     @overload
     def __get__(self, obj: None, owner: type) -> Key[T]: ...
@@ -50,7 +48,11 @@ class Key(Generic[T]):
         raw = obj.config.get(self.name)
         if raw is None:
             raw = self.default_for(Path("instance"))
-        return raw if raw is None else self.convert(raw)
+        return self.convert(raw)
+
+
+def _text(value: Any) -> str:
+    return "" if value is None else str(value)
 
 
 def _optional_float(value: Any) -> float | None:

@@ -152,11 +152,8 @@ class Table:
         if self._pending is not None:
             line, self._pending = self._pending, None
             yield line
-        while True:
-            line = self._read_line()
-            if line is None:
-                return
-            yield line
+        while (following := self._read_line()) is not None:
+            yield following
 
     def _records(self) -> Iterator[list[str]]:
         reader = csv.reader(self._source(), delimiter=self.delimiter)

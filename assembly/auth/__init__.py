@@ -12,7 +12,7 @@ from ..models import User
 
 login_manager = LoginManager()
 login_manager.login_view = "auth.login"
-login_manager.login_message = _l("Please log in to see this page.")  # type: ignore[assignment]
+login_manager.login_message = _l("Please log in to see this page.")
 login_manager.login_message_category = "info"
 login_manager.session_protection = "basic"
 

@@ -84,7 +84,7 @@ def reset_password(token: str) -> Response | str | tuple[str, int]:
         try:
             service.reset_password(session, token, form.password.data or "")
         except service.WeakPassword as exc:
-            form.password.errors.append(  # type: ignore[union-attr]
+            form.password.errors.append(
                 _("At least %(n)s characters.", n=exc.args[0])
             )
         else:

@@ -57,7 +57,7 @@ def new_assembly() -> Response | str:
         try:
             assembly = service.create_assembly(session, current_staff(), _data_from(form))
         except service.SlugTaken:
-            form.slug.errors.append(_("This web address is already in use."))  # type: ignore[union-attr]
+            form.slug.errors.append(_("This web address is already in use."))
         else:
             session.commit()
             flash(_("The assembly has been created."), "success")
@@ -94,7 +94,7 @@ def edit_assembly(slug: str) -> Response | str:
             service.update_assembly(session, current_staff(), item, _data_from(form))
         except service.SlugTaken:
             session.rollback()
-            form.slug.errors.append(_("This web address is already in use."))  # type: ignore[union-attr]
+            form.slug.errors.append(_("This web address is already in use."))
         else:
             session.commit()
             flash(_("The changes have been saved."), "success")

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 import sortition
 from sortition.draw import DrawResult, draw_from_description
@@ -32,9 +32,8 @@ from sortition.report import build_report, canonical_json, fingerprint, quota_ta
 
 from ..models import (
     Assembly,
-    Registration,
-    RegistrationAnswer,
 )
+from ..pool.eligibility import eligible_pool
 from ..questionnaire.questions import load_questions
 
 PEOPLE_FILE = "mensen.csv"
@@ -143,91 +142,6 @@ def quota_lines(
                 )
             )
     return lines
-
-
-# --- the pool -------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Person:
-    """An eligible registrant as the engine sees them: no name, no contact details."""
-
-    registration_id: int
-    reference: str
-    household_key: str
-    option_ids: tuple[int, ...]  # one per question, in question order
-
-
-@dataclass(frozen=True)
-class Pool:
-    people: tuple[Person, ...]
-    # Registrants left out because a question has no answer and no "prefer not" option.
-    incomplete: int
-
-
-def eligible_pool(session: Session, assembly: Assembly) -> Pool:
-    """Everyone who may be drawn: consented, not withdrawn, not purged; sorted by reference.
-
-    An answer to a special-category question (e.g. an opinion) only counts with its own
-    consent; without it, and without an answer at all, the person counts as "prefer not
-    to say" where the question has that option, and is left out otherwise.
-    """
-    qs = load_questions(session, assembly)
-    registrations = session.exec(
-        select(Registration)
-        .where(
-            Registration.assembly_id == assembly.id,
-            Registration.consent_privacy_at.is_not(None),  # type: ignore[union-attr]
-            Registration.withdrawn_at.is_(None),  # type: ignore[union-attr]
-            Registration.purged_at.is_(None),  # type: ignore[union-attr]
-        )
-        .order_by(Registration.reference)  # type: ignore[arg-type]
-    ).all()
-    answers: dict[int, dict[int, int]] = {}
-    if registrations:
-        query = (
-            select(RegistrationAnswer)
-            .join(Registration, RegistrationAnswer.registration_id == Registration.id)  # type: ignore[arg-type]
-            .where(Registration.assembly_id == assembly.id)
-        )
-        for answer in session.exec(query):
-            answers.setdefault(answer.registration_id, {})[answer.question_id] = answer.option_id
-    fallback = {q.id: next((o.id for o in options if o.prefer_not), None) for q, options in qs}
-    valid = {q.id: {o.id for o in options} for q, options in qs}
-    people = []
-    incomplete = 0
-    for registration in registrations:
-        given = answers.get(registration.id, {})  # type: ignore[arg-type]
-        chosen: list[int] = []
-        for question, _options in qs:
-            option_id = given.get(question.id)  # type: ignore[arg-type]
-            if question.special_category and registration.consent_special_at is None:
-                option_id = None
-            if option_id not in valid[question.id]:
-                option_id = fallback[question.id]
-            if option_id is None:
-                break
-            chosen.append(option_id)
-        if len(chosen) != len(qs):
-            incomplete += 1
-            continue
-        people.append(
-            Person(
-                registration.id,  # type: ignore[arg-type]
-                registration.reference,
-                registration.household_key,
-                tuple(chosen),
-            )
-        )
-    return Pool(tuple(people), incomplete)
-
-
-def pool_counts(pool: Pool) -> dict[int, int]:
-    counts: dict[int, int] = {}
-    for person in pool.people:
-        for option_id in person.option_ids:
-            counts[option_id] = counts.get(option_id, 0) + 1
-    return counts
 
 
 # --- the published files --------------------------------------------------------------------

@@ -50,6 +50,7 @@ from ..models import (
     SessionDate,
     User,
 )
+from ..pool.eligibility import is_in_pool
 from ..questionnaire.questions import load_questions
 from ..questionnaire.session_dates import load_session_dates
 from ..questionnaire.shares import ShareInvalid, parse_share
@@ -1111,7 +1112,7 @@ def result(session: Session, run: DrawRun) -> Result:
         member = on_panel.get(person.registration_id)
         if member is not None:
             status = "on_panel" if member.status in SEATED else "left"
-        elif not _eligible(registration):
+        elif not is_in_pool(registration):
             status = "unavailable"
         else:
             status = "waiting"
@@ -1122,14 +1123,6 @@ def result(session: Session, run: DrawRun) -> Result:
         )
     open_seats = sum(1 for m in members if m.status in LEFT and m.id not in replaced_by)
     return Result(run, seats, former, reserves, persons, open_seats)
-
-
-def _eligible(registration: Registration) -> bool:
-    return (
-        registration.consent_privacy_at is not None
-        and registration.withdrawn_at is None
-        and registration.purged_at is None
-    )
 
 
 EXPORT_HEADER = (
@@ -1477,7 +1470,7 @@ def _panel_state(session: Session, assembly: Assembly) -> _Panel:
         .where(DrawPerson.run_id == run.id)
     ).all()
     references = {registration_id: reference for registration_id, reference, _r in rows}
-    eligible = {reference for _id, reference, r in rows if _eligible(r)}
+    eligible = {reference for _id, reference, r in rows if is_in_pool(r)}
     members = list(
         session.exec(
             select(PanelMember).where(PanelMember.run_id == run.id).order_by(PanelMember.id)  # type: ignore[arg-type]

@@ -36,6 +36,7 @@ from ..db import get_session
 from ..downloads import private_download
 from ..flashing import flash_form_errors
 from ..models import Assembly, Role
+from ..pool.eligibility import eligible_pool, pool_counts
 from ..questionnaire.session_dates import load_session_dates
 from ..timeutil import local_day, local_time
 from . import engine, jobs, letters, service  # noqa: F401 - jobs registers the draw job
@@ -125,7 +126,7 @@ def overview(slug: str) -> Response:
         signatures=signed,
         stale=run is not None and service.is_stale(run),
         can_restart=run is not None and service.can_restart(run),
-        pool=engine.eligible_pool(session, item),
+        pool=eligible_pool(session, item),
         letters_to_print=sum(
             1
             for s in (found.seats if found else [])
@@ -237,14 +238,14 @@ def restart(slug: str) -> Response:
 def _quota_page(item: Assembly, form: Any, import_form: SharesImportForm) -> str:
     session = get_session()
     user = current_staff()
-    pool = engine.eligible_pool(session, item)
+    pool = eligible_pool(session, item)
     return render_template(
         "draw/quota.html",
         assembly=item,
         form=form,
         import_form=import_form,
         pool=pool,
-        counts=engine.pool_counts(pool),
+        counts=pool_counts(pool),
         can_edit=user is not None and user.role in EDITORS,
         published=service.published_run(session, item),
         locale=_locale(),

@@ -11,19 +11,25 @@ from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from typing import Any
 
-from sqlalchemy import event, or_, update
+from sqlalchemy import event, update
 from sqlalchemy.orm import Session as OrmSession
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from .. import jobs
 from ..db import session_scope
-from ..models import OutboxMessage
+from ..models import MailStatus, OutboxMessage
 from ..settings import settings
+from ..states import MAIL
 from ..timeutil import utcnow
 
 log = logging.getLogger(__name__)
 
-PENDING, SENDING, SENT, FAILED = "pending", "sending", "sent", "failed"
+PENDING, SENDING, SENT, FAILED = (
+    MailStatus.PENDING,
+    MailStatus.SENDING,
+    MailStatus.SENT,
+    MailStatus.FAILED,
+)
 # A worker that dies mid-send leaves its claim; after this the message is tried again.
 CLAIM_SECONDS = 600
 MAX_BACKOFF = timedelta(hours=6)
@@ -87,11 +93,11 @@ def sweep() -> int:
     with session_scope() as session:
         due = session.exec(
             select(OutboxMessage.id).where(
-                or_(OutboxMessage.status == PENDING, OutboxMessage.status == SENDING),
-                OutboxMessage.next_attempt_at <= now,
+                col(OutboxMessage.status).in_((MailStatus.PENDING, MailStatus.SENDING)),
+                col(OutboxMessage.next_attempt_at) <= now,
             )
         ).all()
-    return sum(1 for message_id in due if deliver(message_id))
+    return sum(1 for message_id in due if message_id is not None and deliver(message_id))
 
 
 def deliver(message_id: int) -> bool:
@@ -105,9 +111,9 @@ def deliver(message_id: int) -> bool:
         claimed = session.execute(
             update(OutboxMessage)
             .where(
-                OutboxMessage.id == message_id,
-                or_(OutboxMessage.status == PENDING, OutboxMessage.status == SENDING),
-                OutboxMessage.next_attempt_at <= now,
+                col(OutboxMessage.id) == message_id,
+                col(OutboxMessage.status).in_((MailStatus.PENDING, MailStatus.SENDING)),
+                col(OutboxMessage.next_attempt_at) <= now,
             )
             .values(status=SENDING, next_attempt_at=now + timedelta(seconds=CLAIM_SECONDS))
         )
@@ -125,7 +131,7 @@ def deliver(message_id: int) -> bool:
     with session_scope() as session:
         session.execute(
             update(OutboxMessage)
-            .where(OutboxMessage.id == message_id)
+            .where(col(OutboxMessage.id) == message_id)
             .values(status=SENT, sent_at=utcnow(), attempts=OutboxMessage.attempts + 1)
         )
     return True
@@ -141,7 +147,9 @@ def _record_failure(message_id: int, error: str) -> None:
         message.last_error = error[:1000]
         delay = min(timedelta(minutes=2**message.attempts), MAX_BACKOFF)
         message.next_attempt_at = utcnow() + delay
-        message.status = FAILED if message.attempts >= max_attempts else PENDING
+        message.status = MAIL.move(
+            message.status, FAILED if message.attempts >= max_attempts else PENDING
+        )
         session.add(message)
     log.warning("Sending message %s failed: %s", message_id, error)
 

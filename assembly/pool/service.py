@@ -41,6 +41,7 @@ from ..recruitment import service as recruitment
 from ..recruitment.service import ImportReport, RowError
 from ..registration import service as registrations
 from ..timeutil import local_time, utcnow
+from .eligibility import eligible_pool
 
 PAGE_SIZE = 50
 CHANNELS = ("letter", "open", "staff", "import")
@@ -451,46 +452,13 @@ def export_people(session: Session, assembly: Assembly) -> Export:
     """
     qs = load_questions(session, assembly)
     header = ["id", *(q.category for q, _ in qs), "household"]
-    eligible = (
-        Registration.assembly_id == assembly.id,
-        Registration.consent_privacy_at.is_not(None),  # type: ignore[union-attr]
-        Registration.withdrawn_at.is_(None),  # type: ignore[union-attr]
-        Registration.purged_at.is_(None),  # type: ignore[union-attr]
-    )
-    answers: dict[int, dict[int, str]] = defaultdict(dict)
-    rows_query = (
-        select(
-            RegistrationAnswer.registration_id, RegistrationAnswer.question_id, CategoryOption.value
-        )
-        .join(CategoryOption, RegistrationAnswer.option_id == CategoryOption.id)  # type: ignore[arg-type]
-        .join(Registration, RegistrationAnswer.registration_id == Registration.id)  # type: ignore[arg-type]
-        .where(*eligible)
-    )
-    special = {q.id for q, _ in qs if q.special_category}
-    consented_special = set(
-        session.exec(
-            select(Registration.id).where(*eligible, Registration.consent_special_at.is_not(None))  # type: ignore[union-attr]
-        )
-    )
-    for registration_id, question_id, value in session.exec(rows_query):
-        if question_id in special and registration_id not in consented_special:
-            continue  # an opinion without its separate consent is not used
-        answers[registration_id][question_id] = value
-    fallback = {q.id: next((o.value for o in opts if o.prefer_not), None) for q, opts in qs}
-    export = Export(header, [])
-    people = session.exec(
-        select(Registration.id, Registration.reference, Registration.household_key)
-        .where(*eligible)
-        .order_by(Registration.id)  # type: ignore[arg-type]
-    )
-    for registration_id, reference, household in people:
-        given = answers.get(registration_id, {})
-        values = [given.get(q.id) or fallback[q.id] for q, _ in qs]  # type: ignore[index,call-overload]
-        if any(v is None for v in values):
-            export.skipped += 1
-            continue
-        export.rows.append([reference, *values, household])  # type: ignore[list-item]
-    return export
+    values = {o.id: o.value for _q, options in qs for o in options}
+    pool = eligible_pool(session, assembly)
+    rows = [
+        [person.reference, *(values[o] for o in person.option_ids), person.household_key]
+        for person in pool.people
+    ]
+    return Export(header, rows, skipped=pool.incomplete)
 
 
 def record_export(session: Session, actor: Actor, assembly: Assembly, export: Export) -> None:

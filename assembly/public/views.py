@@ -29,7 +29,7 @@ def assembly(slug: str) -> str:
         m.stage: m.period
         for m in session.exec(select(Milestone).where(Milestone.assembly_id == item.id))
     }
-    current = STAGE_ORDER.index(item.stage) if item.stage in STAGE_ORDER else 0
+    current = STAGE_ORDER.index(Stage(item.stage)) if item.stage in STAGE_ORDER else 0
     timeline = [
         {
             "stage": stage.value,

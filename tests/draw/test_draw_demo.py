@@ -8,11 +8,12 @@ import json
 from sqlmodel import select
 
 from assembly.db import get_session
-from assembly.draw import demo, engine, service
+from assembly.demo import draw as demo
+from assembly.demo import pool as pool_demo
+from assembly.demo import recruitment as recruitment_demo
+from assembly.demo import registration as registration_demo
+from assembly.draw import engine, service
 from assembly.models import Address, Registration
-from assembly.pool import demo as pool_demo
-from assembly.recruitment import demo as recruitment_demo
-from assembly.registration import demo as registration_demo
 
 from .helpers import assembly
 

@@ -14,6 +14,7 @@ from flask.testing import FlaskClient
 from sqlmodel import Session, select
 
 from assembly.db import get_session
+from assembly.demo import registration as demo
 from assembly.models import (
     Address,
     Assembly,
@@ -26,7 +27,6 @@ from assembly.models import (
 from assembly.pool import service as pool_service
 from assembly.recruitment import codes
 from assembly.recruitment import service as recruitment_service
-from assembly.registration import demo
 from assembly.registration import service as registrations
 
 from ..conftest import World, login

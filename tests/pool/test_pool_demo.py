@@ -5,6 +5,9 @@ from collections import Counter
 from sqlmodel import select
 
 from assembly.db import get_session
+from assembly.demo import pool as demo
+from assembly.demo import recruitment as recruitment_demo
+from assembly.demo import registration as registration_demo
 from assembly.models import (
     Address,
     Assembly,
@@ -14,9 +17,6 @@ from assembly.models import (
     Registration,
     RegistrationAnswer,
 )
-from assembly.pool import demo
-from assembly.recruitment import demo as recruitment_demo
-from assembly.registration import demo as registration_demo
 
 
 def test_demo_registrations_show_self_selection(app, world) -> None:

@@ -7,7 +7,7 @@ import re
 from collections import Counter
 
 from assembly.recruitment import views
-from assembly.recruitment.demo import DEMO_SEED, ZEELAND, address_csv
+from assembly.demo.recruitment import DEMO_SEED, ZEELAND, address_csv
 
 from ..conftest import login
 

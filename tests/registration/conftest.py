@@ -12,6 +12,7 @@ from flask.testing import FlaskClient
 from sqlmodel import select
 
 from assembly.db import get_session
+from assembly.demo import registration as demo
 from assembly.models import (
     Address,
     Assembly,
@@ -23,7 +24,6 @@ from assembly.models import (
 )
 from assembly.recruitment import codes
 from assembly.recruitment import service as recruitment_service
-from assembly.registration import demo
 
 from ..conftest import World
 from ..recruitment.helpers import HEADER, csv_bytes, upload

@@ -10,7 +10,7 @@ from sqlmodel import Session, select
 
 from ..models import Assembly, Invitation, InvitationBatch, Registration
 from ..recruitment import codes
-from . import service
+from ..registration import service
 
 PREFER_NOT = ("onbekend", "Zeg ik liever niet", "I'd rather not say")
 CONTACT = "Team Burgerberaad Zorg Zeeland, 0118 - 123 456, burgerberaad@example.org"

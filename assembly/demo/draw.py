@@ -11,9 +11,9 @@ from datetime import date, timedelta
 from flask import current_app
 from sqlmodel import Session, select
 
+from ..draw import service
 from ..models import Assembly, DrawRun, Membership, Role, User
 from ..questionnaire.questions import load_questions
-from . import service
 
 DEMO_SEED = "07 12 19 33 41"
 DEMO_SEED_METHOD = (

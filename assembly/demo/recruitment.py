@@ -8,7 +8,7 @@ import random
 from sqlmodel import Session
 
 from ..models import Assembly, InvitationBatch
-from . import service
+from ..recruitment import service
 
 # The thirteen Zeeland municipalities: approximate population and a postcode range.
 ZEELAND = (
