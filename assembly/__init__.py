@@ -35,17 +35,31 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         n = settings(app).trusted_proxies
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
 
-    from . import actions, auth, cli, db, error_pages, formatting, i18n, jobs, logs
-    from .audit import views as audit_views
-    from .dashboard import views as dashboard_views
-    from .draw import views as draw_views
+    from . import (
+        actions,
+        audit,
+        auth,
+        cli,
+        dashboard,
+        db,
+        draw,
+        error_pages,
+        formatting,
+        i18n,
+        jobs,
+        logs,
+        mail,
+        pool,
+        public,
+        recruitment,
+        registration,
+    )
     from .labels import ROLE_LABELS
-    from .mail import views as mail_views
-    from .pool import views as pool_views
-    from .public import views as public_views
-    from .recruitment import views as recruitment_views
-    from .registration import views as registration_views
 
+    # The stages along the journey, each registering its own pages (and, by importing
+    # them, its background jobs, before the job queue is built).
+    for area in (public, dashboard, audit, mail, recruitment, registration, pool, draw):
+        area.init_app(app)
     db.init_app(app)
     jobs.init_app(app)
     csrf.init_app(app)
@@ -54,16 +68,6 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     auth.init_app(app)
     error_pages.init_app(app)
     cli.init_app(app)
-    app.register_blueprint(public_views.bp)
-    app.register_blueprint(dashboard_views.bp)
-    app.register_blueprint(audit_views.bp)
-    app.register_blueprint(mail_views.bp)
-    app.register_blueprint(recruitment_views.bp)
-    app.register_blueprint(draw_views.bp)
-    app.register_blueprint(draw_views.public_bp)
-    app.register_blueprint(pool_views.bp)
-    app.register_blueprint(registration_views.bp)
-    app.register_blueprint(registration_views.settings_bp)
     app.url_defaults(actions.fill_slug)
     # Registration codes, personal-link tokens and pool searches never reach the logs.
     logs.install(app.logger.name)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from flask import Flask
 from sqlalchemy import text
 from sqlmodel import Session, select
 
@@ -168,3 +169,10 @@ def entries_for_assembly(session: Session, assembly_id: int, limit: int = 500) -
         .limit(limit)
     )
     return list(session.exec(query))
+
+
+def init_app(app: Flask) -> None:
+    """Register the audit log's page."""
+    from . import views
+
+    app.register_blueprint(views.bp)

@@ -11,6 +11,7 @@ from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from typing import Any
 
+from flask import Flask
 from sqlalchemy import event, update
 from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, col, select
@@ -178,3 +179,10 @@ def _send_smtp(message: OutboxMessage) -> None:
 
 def _domain(address: str) -> str:
     return address.rsplit("@", 1)[-1].strip(" >") or "localhost"
+
+
+def init_app(app: Flask) -> None:
+    """Register the outbox page."""
+    from . import views
+
+    app.register_blueprint(views.bp)
