@@ -35,8 +35,10 @@ demo: install
 lint: install
 	$(BIN)/ruff check .
 
+# Tests run in parallel processes (pytest-xdist), one database each; WORKERS=0 runs them in one.
+WORKERS ?= auto
 test: install lint
-	$(BIN)/python -m pytest tests
+	$(BIN)/python -m pytest -n $(WORKERS) tests
 
 # After changing texts: extract them and merge into the Dutch catalogue, then translate.
 translations: install

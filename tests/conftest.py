@@ -17,7 +17,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from jinja2 import BytecodeCache
 from jinja2.bccache import Bucket
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.engine import make_url
 from sqlmodel import SQLModel
 
 from assembly import create_app
@@ -39,10 +40,27 @@ def pytest_report_header() -> str:
 
 
 @pytest.fixture(scope="session")
-def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+def database_url(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> str:
     if TEST_DATABASE_URL:
-        return TEST_DATABASE_URL
+        return _database_of_worker(TEST_DATABASE_URL, worker_id)
     return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+
+
+def _database_of_worker(url: str, worker_id: str) -> str:
+    """With pytest-xdist each worker gets a database of its own beside the given one."""
+    if worker_id == "master":
+        return url
+    parsed = make_url(url)
+    name = f"{parsed.database}_{worker_id}"
+    admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        exists = connection.execute(
+            text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}
+        ).first()
+        if exists is None:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return parsed.set(database=name).render_as_string(hide_password=False)
 
 
 @pytest.fixture(scope="session")
@@ -101,19 +119,65 @@ class SharedBytecode(BytecodeCache):
         self.store[bucket.key] = bucket.bytecode_to_string()
 
 
-@pytest.fixture
-def make_app(database_url: str, migrated_engine: Engine) -> Iterator[Callable[..., Flask]]:
-    apps: list[Flask] = []
+class AppCache:
+    """Applications shared between tests, one per configuration (and per call within a
+    test, so a test that asks twice still gets two apps).
 
-    def factory(**overrides: Any) -> Flask:
+    Building an app compiles every URL rule (werkzeug turns each into Python code), which
+    costs more than most tests; a test gets an app in the state the factory left it, with
+    its configuration restored after the test and the database emptied.
+    """
+
+    def __init__(self) -> None:
+        self.apps: dict[tuple[str, int], tuple[Flask, dict[str, Any]]] = {}
+
+    def get(self, key: str, ordinal: int, build: Callable[[], Flask]) -> Flask:
+        found = self.apps.get((key, ordinal))
+        if found is None:
+            app = build()
+            found = self.apps[(key, ordinal)] = (app, dict(app.config))
+        return found[0]
+
+    def restore(self, app: Flask) -> None:
+        for cached, config in self.apps.values():
+            if cached is app:
+                cached.config.clear()
+                cached.config.update(config)
+
+    def close(self) -> None:
+        for app, _config in self.apps.values():
+            get_engine(app).dispose()
+
+
+@pytest.fixture(scope="session")
+def app_cache() -> Iterator[AppCache]:
+    cache = AppCache()
+    yield cache
+    cache.close()
+
+
+@pytest.fixture
+def make_app(
+    database_url: str, migrated_engine: Engine, app_cache: AppCache
+) -> Iterator[Callable[..., Flask]]:
+    used: list[Flask] = []
+    calls: dict[str, int] = {}
+
+    def build(overrides: dict[str, Any]) -> Flask:
         app = create_app(test_config(database_url, **overrides))
         app.jinja_env.bytecode_cache = SharedBytecode()
-        apps.append(app)
+        return app
+
+    def factory(**overrides: Any) -> Flask:
+        key = repr(sorted(overrides.items()))
+        calls[key] = calls.get(key, 0) + 1
+        app = app_cache.get(key, calls[key], lambda: build(overrides))
+        used.append(app)
         return app
 
     yield factory
-    for app in apps:
-        get_engine(app).dispose()
+    for app in used:
+        app_cache.restore(app)
     empty_tables(migrated_engine)
 
 
