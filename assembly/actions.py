@@ -20,6 +20,7 @@ from functools import wraps
 from typing import Any, TypeAlias, TypeVar
 
 from flask import Blueprint, abort, current_app, flash, g, redirect, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import LazyString
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -129,9 +130,9 @@ def act(
     success: Message = None,
     to: Target,
     failed: str | None = None,
-    on_invalid: Callable[[], Any] | None = None,
-    on_error: Callable[[ServiceError], Any] | None = None,
-) -> Any:
+    on_invalid: Callable[[], ResponseReturnValue] | None = None,
+    on_error: Callable[[ServiceError], ResponseReturnValue] | None = None,
+) -> ResponseReturnValue:
     """Run one POST action: validate ``form``, ``call()`` the service, commit, redirect.
 
     Parameters
@@ -169,6 +170,23 @@ def act(
         message = success(result) if callable(success) else success
         flash(str(message), "success")
     return see_other(_target(to, result))
+
+
+def on_form(
+    form: FlaskForm, render: Callable[[], ResponseReturnValue]
+) -> Callable[[ServiceError], ResponseReturnValue]:
+    """For :func:`act`'s ``on_error``: show a refusal beside its field (or above the form,
+    when it names none) and the form again, with what was typed."""
+
+    def show(error: ServiceError) -> ResponseReturnValue:
+        field = form._fields.get(error.field) if error.field else None
+        if field is not None:
+            field.errors = [*field.errors, error.text()]
+        else:
+            flash(error.text(), "error")
+        return render(), error.status  # type: ignore[return-value]
+
+    return show
 
 
 def _target(target: Target, result: Any) -> str:

@@ -33,7 +33,7 @@ def create_admin(email: str, name: str, password: str) -> None:
         )
     except auth_service.WeakPassword as exc:
         raise click.ClickException(
-            f"The password needs at least {exc.args[0]} characters."
+            f"The password needs at least {exc.params['n']} characters."
         ) from None
     except auth_service.DuplicateEmail:
         raise click.ClickException(f"An account for {email} already exists.") from None

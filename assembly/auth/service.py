@@ -8,10 +8,12 @@ from datetime import timedelta
 from flask import render_template, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlmodel import Session, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .. import audit
+from ..errors import ServiceError
 from ..limits import Limit, network_of
 from ..mail import queue_mail
 from ..models import PasswordResetToken, Role, User
@@ -22,28 +24,32 @@ from ..tokens import new_token, token_digest
 MIN_PASSWORD_LENGTH = 10
 
 
-class AuthError(Exception):
-    """Base class for the errors views turn into messages."""
+class AuthError(ServiceError):
+    """An account or login refused."""
 
 
 class InvalidCredentials(AuthError):
-    pass
+    message = _l("The e-mail address or password is not correct.")
+    status = 401
 
 
 class TooManyAttempts(AuthError):
-    pass
+    message = _l("Too many failed attempts. Please wait 15 minutes or reset your password.")
+    status = 429
 
 
 class InvalidResetToken(AuthError):
-    pass
+    status = 404
 
 
 class WeakPassword(AuthError):
-    pass
+    message = _l("At least %(n)s characters.")
+    field = "password"
 
 
 class DuplicateEmail(AuthError):
-    pass
+    message = _l("An account for this e-mail address already exists.")
+    field = "email"
 
 
 def normalise_email(email: str) -> str:
@@ -56,7 +62,7 @@ def hash_password(password: str) -> str:
 
 def _check_strength(password: str) -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise WeakPassword(MIN_PASSWORD_LENGTH)
+        raise WeakPassword(n=MIN_PASSWORD_LENGTH)
 
 
 def create_user(
@@ -71,7 +77,7 @@ def create_user(
     email = normalise_email(email)
     _check_strength(password)
     if session.exec(select(User).where(User.email == email)).first() is not None:
-        raise DuplicateEmail(email)
+        raise DuplicateEmail(email=email)
     user = User(email=email, name=name, password_hash=hash_password(password), role=role.value)
     session.add(user)
     session.flush()

@@ -26,16 +26,11 @@ def login() -> Response | str | tuple[str, int]:
             user = service.authenticate(
                 session, form.email.data or "", form.password.data or "", request.remote_addr or ""
             )
-        except service.TooManyAttempts:
-            status = 429
-            flash(
-                _("Too many failed attempts. Please wait 15 minutes or reset your password."),
-                "error",
-            )
-        except service.InvalidCredentials:
+        except service.AuthError as error:
+            # Unlike other refusals this one is committed: the failed attempt must count.
             session.commit()
-            status = 401
-            flash(_("The e-mail address or password is not correct."), "error")
+            status = error.status
+            flash(error.text(), "error")
         else:
             session.commit()
             login_user(user)
@@ -83,10 +78,9 @@ def reset_password(token: str) -> Response | str | tuple[str, int]:
     if form.validate_on_submit():
         try:
             service.reset_password(session, token, form.password.data or "")
-        except service.WeakPassword as exc:
-            form.password.errors.append(
-                _("At least %(n)s characters.", n=exc.args[0])
-            )
+        except service.WeakPassword as error:
+            session.rollback()
+            form.password.errors.append(error.text())
         else:
             session.commit()
             flash(_("Your password has been changed. You can now log in."), "success")

@@ -5,9 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from sqlmodel import Session, select
 
 from .. import audit
+from ..errors import ServiceError
 from ..models import Assembly, Membership, Milestone, Role, Stage, User
 from ..timeutil import utcnow
 
@@ -23,12 +25,13 @@ EDITABLE_FIELDS = (
 )
 
 
-class AssemblyError(Exception):
+class AssemblyError(ServiceError):
     pass
 
 
 class SlugTaken(AssemblyError):
-    pass
+    message = _l("This web address is already in use.")
+    field = "slug"
 
 
 @dataclass
@@ -47,7 +50,7 @@ class AssemblyData:
 def _check_slug(session: Session, slug: str, own_id: int | None) -> None:
     other = session.exec(select(Assembly).where(Assembly.slug == slug)).first()
     if other is not None and other.id != own_id:
-        raise SlugTaken(slug)
+        raise SlugTaken()
 
 
 def _save_plans(session: Session, assembly: Assembly, plans: dict[str, str]) -> dict[str, Any]:

@@ -1,8 +1,8 @@
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, url_for
-from flask_babel import gettext as _
-from werkzeug.wrappers import Response
+from flask import Blueprint, render_template, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import lazy_gettext as _l
 
 from ..access import (
     EDITORS,
@@ -12,6 +12,7 @@ from ..access import (
     staff_required,
 )
 from ..access import visible_assemblies as _visible
+from ..actions import act, on_form
 from ..db import get_session
 from ..labels import STAGE_LABELS
 from ..models import STAGE_ORDER
@@ -50,19 +51,23 @@ def index() -> str:
 
 @bp.route("/nieuw", methods=["GET", "POST"])
 @staff_required(*EDITORS)
-def new_assembly() -> Response | str:
+def new_assembly() -> ResponseReturnValue:
     form = AssemblyForm()
-    if form.validate_on_submit():
-        session = get_session()
-        try:
-            assembly = service.create_assembly(session, current_staff(), _data_from(form))
-        except service.SlugTaken:
-            form.slug.errors.append(_("This web address is already in use."))
-        else:
-            session.commit()
-            flash(_("The assembly has been created."), "success")
-            return redirect(url_for("dashboard.assembly", slug=assembly.slug), code=303)
-    return render_template("dashboard/assembly_form.html", form=form, assembly=None)
+
+    def page() -> str:
+        return render_template("dashboard/assembly_form.html", form=form, assembly=None)
+
+    if not form.is_submitted():
+        return page()
+    return act(
+        form,
+        lambda: service.create_assembly(get_session(), current_staff(), _data_from(form)),
+        success=_l("The assembly has been created."),
+        to=lambda created: url_for("dashboard.assembly", slug=created.slug),
+        failed=url_for("dashboard.new_assembly"),
+        on_invalid=page,
+        on_error=on_form(form, page),
+    )
 
 
 @bp.get("/a/<slug>/")
@@ -82,21 +87,25 @@ def assembly(slug: str) -> str:
 
 @bp.route("/a/<slug>/bewerken", methods=["GET", "POST"])
 @staff_required()
-def edit_assembly(slug: str) -> Response | str:
+def edit_assembly(slug: str) -> ResponseReturnValue:
     item = require_assembly_access(assembly_by_slug(slug), roles=EDITORS)
     session = get_session()
     form = AssemblyForm(obj=item)
     if not form.is_submitted():
         for stage, period in ((m.stage, m.period) for m in service.milestones(session, item)):
             getattr(form, f"plan_{stage}").data = period
-    if form.validate_on_submit():
-        try:
-            service.update_assembly(session, current_staff(), item, _data_from(form))
-        except service.SlugTaken:
-            session.rollback()
-            form.slug.errors.append(_("This web address is already in use."))
-        else:
-            session.commit()
-            flash(_("The changes have been saved."), "success")
-            return redirect(url_for("dashboard.assembly", slug=item.slug), code=303)
-    return render_template("dashboard/assembly_form.html", form=form, assembly=item)
+
+    def page() -> str:
+        return render_template("dashboard/assembly_form.html", form=form, assembly=item)
+
+    if not form.is_submitted():
+        return page()
+    return act(
+        form,
+        lambda: service.update_assembly(session, current_staff(), item, _data_from(form)),
+        success=_l("The changes have been saved."),
+        to=lambda _result: url_for("dashboard.assembly", slug=item.slug),
+        failed=url_for("dashboard.edit_assembly", slug=slug),
+        on_invalid=page,
+        on_error=on_form(form, page),
+    )
