@@ -25,6 +25,7 @@ from .replace import replace
 from .report import REPORT_FORMAT, build_report, fingerprint, quota_table, summary
 from .result import ALGORITHMS, Diagnosis
 from .select import find_distribution
+from .tables_cli import add_tables_command, run_tables
 
 EXIT_OK = 0
 EXIT_INPUT = 1
@@ -188,6 +189,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--algorithm", choices=ALGORITHMS, help="default: the algorithm of the report"
     )
     replace_cmd.add_argument("--out", required=True, type=Path, help="directory for the output")
+    add_tables_command(commands)
     return parser
 
 
@@ -521,6 +523,7 @@ _COMMANDS = {
     "check": _cmd_check,
     "verify": _cmd_verify,
     "replace": _cmd_replace,
+    "tables": run_tables,
 }
 
 
