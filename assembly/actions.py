@@ -33,8 +33,10 @@ from .models import Assembly, Role
 
 T = TypeVar("T")
 View = TypeVar("View", bound=Callable[..., Any])
-Message: TypeAlias = "str | LazyString | Callable[[Any], str | LazyString] | None"
+Message: TypeAlias = "str | LazyString | Callable[[Any], str | LazyString | None] | None"
 Target: TypeAlias = "str | Callable[[Any], str]"
+# What a view answers: a redirect or a page.
+Reply: TypeAlias = "Response | str"
 
 _ASSEMBLY = "assembly"
 
@@ -129,9 +131,9 @@ def act(
     success: Message = None,
     to: Target,
     failed: str | None = None,
-    on_invalid: Callable[[], Any] | None = None,
-    on_error: Callable[[ServiceError], Any] | None = None,
-) -> Any:
+    on_invalid: Callable[[], Reply] | None = None,
+    on_error: Callable[[ServiceError], Reply] | None = None,
+) -> Reply:
     """Run one POST action: validate ``form``, ``call()`` the service, commit, redirect.
 
     Parameters
@@ -140,7 +142,8 @@ def act(
         ``on_invalid()`` is returned (to show the form again with its errors).
     call : the service call; its result is passed to ``success`` and ``to`` when they
         are callables.
-    success : the message flashed after the commit.
+    success : the message flashed after the commit (a function of the result may return
+        None when it flashed what it had to say itself).
     to : where to go after success (a URL, or a function of the result).
     failed : where to go when the form is invalid or the service refuses; required when
         ``to`` is a function, else ``to``.
@@ -163,10 +166,10 @@ def act(
         session.rollback()
         if on_error is not None:
             return on_error(error)
-        flash(error.text(), "error")
+        flash(error.text(), error.category)
         return see_other(fallback)
-    if success is not None:
-        message = success(result) if callable(success) else success
+    message = success(result) if callable(success) else success
+    if message is not None:
         flash(str(message), "success")
     return see_other(_target(to, result))
 
