@@ -22,6 +22,12 @@ def current_staff() -> User | None:
     return user if isinstance(user, User) else None
 
 
+def has_role(*roles: Role) -> bool:
+    """Whether the logged-in staff user has one of ``roles`` (for what a page offers)."""
+    user = current_staff()
+    return user is not None and user.role in roles
+
+
 def staff_role_check(roles: Iterable[Role]) -> User:
     """The logged-in staff user; 404 for anyone else, 403 for staff in another role."""
     user = current_staff()

@@ -34,8 +34,10 @@ from .models import Assembly, Role
 
 T = TypeVar("T")
 View = TypeVar("View", bound=Callable[..., Any])
-Message: TypeAlias = "str | LazyString | Callable[[Any], str | LazyString] | None"
+Message: TypeAlias = "str | LazyString | Callable[[Any], str | LazyString | None] | None"
 Target: TypeAlias = "str | Callable[[Any], str]"
+# What a view answers: a page, a redirect, or a page with its status.
+Reply: TypeAlias = ResponseReturnValue
 
 _ASSEMBLY = "assembly"
 
@@ -130,9 +132,9 @@ def act(
     success: Message = None,
     to: Target,
     failed: str | None = None,
-    on_invalid: Callable[[], ResponseReturnValue] | None = None,
-    on_error: Callable[[ServiceError], ResponseReturnValue] | None = None,
-) -> ResponseReturnValue:
+    on_invalid: Callable[[], Reply] | None = None,
+    on_error: Callable[[ServiceError], Reply] | None = None,
+) -> Reply:
     """Run one POST action: validate ``form``, ``call()`` the service, commit, redirect.
 
     Parameters
@@ -141,7 +143,8 @@ def act(
         ``on_invalid()`` is returned (to show the form again with its errors).
     call : the service call; its result is passed to ``success`` and ``to`` when they
         are callables.
-    success : the message flashed after the commit.
+    success : the message flashed after the commit (a function of the result may return
+        None when it flashed what it had to say itself).
     to : where to go after success (a URL, or a function of the result).
     failed : where to go when the form is invalid or the service refuses; required when
         ``to`` is a function, else ``to``.
@@ -164,21 +167,21 @@ def act(
         session.rollback()
         if on_error is not None:
             return on_error(error)
-        flash(error.text(), "error")
+        flash(error.text(), error.category)
         return see_other(fallback)
-    if success is not None:
-        message = success(result) if callable(success) else success
+    message = success(result) if callable(success) else success
+    if message is not None:
         flash(str(message), "success")
     return see_other(_target(to, result))
 
 
 def on_form(
-    form: FlaskForm, render: Callable[[], ResponseReturnValue]
-) -> Callable[[ServiceError], ResponseReturnValue]:
+    form: FlaskForm, render: Callable[[], Reply]
+) -> Callable[[ServiceError], Reply]:
     """For :func:`act`'s ``on_error``: show a refusal beside its field (or above the form,
     when it names none) and the form again, with what was typed."""
 
-    def show(error: ServiceError) -> ResponseReturnValue:
+    def show(error: ServiceError) -> Reply:
         field = form._fields.get(error.field) if error.field else None
         if field is not None:
             field.errors = [*field.errors, error.text()]

@@ -28,11 +28,14 @@ class ServiceError(Exception):
     status : the HTTP status a view answers with when it shows the error on a page
         instead of redirecting (400 unless the error says otherwise).
     field : the form field the message belongs beside, if any.
+    category : how the message is flashed ("info" for a refusal that is no mistake, such
+        as nothing left to do).
     """
 
     message: ClassVar[LazyString | str] = _l("This could not be done.")
     status: ClassVar[int] = 400
     field: ClassVar[str | None] = None
+    category: ClassVar[str] = "error"
 
     def __init__(self, message: LazyString | str | None = None, /, **params: Any) -> None:
         self.params = params

@@ -9,10 +9,13 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from flask import current_app
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
-from ..draw import service
-from ..models import Assembly, DrawRun, Membership, Role, User
+from ..audit import Actor
+from ..draw import ceremony, feasibility, invitations, jobs, replacements, results, runs
+from ..draw.answers import record_answer
+from ..draw.errors import NothingToInvite, ReplacementImpossible, StateChanged
+from ..models import Assembly, DrawRun, DrawStatus, Membership, Role, User
 from ..questionnaire.questions import load_questions
 
 DEMO_SEED = "07 12 19 33 41"
@@ -42,39 +45,36 @@ def add_demo_draw(
     """
     if not load_questions(session, assembly):
         return None
-    prepared = service.feasibility_inputs(session, assembly)
-    if isinstance(prepared, service.Feasibility):
+    found = feasibility.check(session, assembly)
+    if found.problem is not None:
         return None
-    session.rollback()
-    found = service.diagnose(prepared)
-    relaxations = (found.diagnosis or {}).get("relaxations") or []
-    if relaxations:
+    if found.relaxations:
         # The demo pool is skewed as real pools are; take the engine's suggestion, as an
         # organiser would with one click.
-        service.apply_relaxation(
-            session, actor, assembly, [service.Relaxation(**r) for r in relaxations]
+        feasibility.apply_relaxation(
+            session, actor, assembly, [feasibility.Relaxation(**r) for r in found.relaxations]
         )
         session.commit()
     # The same tolerance as a real draw (DRAW_TOLERANCE): the engine is quick enough.
-    run = service.create_run(session, actor, assembly, id_source=random.Random(seed))
+    run = runs.create_run(session, actor, assembly, id_source=random.Random(seed))
     session.commit()
+    assert run.id is not None
     started = time.perf_counter()
-    status = service.execute_run(run.id)  # type: ignore[arg-type]
+    status = jobs.execute_run(run.id)
     seconds = time.perf_counter() - started
     session.expire_all()
-    if status != service.DONE:
+    if status != DrawStatus.DONE:
         return None
-    service.publish(session, actor, assembly, DEMO_SEED_METHOD)
+    ceremony.publish(session, actor, assembly, DEMO_SEED_METHOD)
     session.commit()
-    service.enter_seed(session, actor, assembly, DEMO_SEED)
+    run = ceremony.enter_seed(session, actor, assembly, DEMO_SEED)
     session.commit()
 
     # The letters went out two weeks ago; most answered, a few declined or stayed silent.
-    service.send_invitations(session, actor, assembly, date.today() - timedelta(days=1))
+    invitations.send_invitations(session, actor, assembly, date.today() - timedelta(days=1))
     session.commit()
     rng = random.Random(seed)
-    run = service.seeded_run(session, assembly)  # type: ignore[assignment]
-    seats = service.result(session, run).seats
+    seats = results.result(session, run).seats
     # Made-up declines come from members the lottery could have left out: when someone
     # with chance 1 leaves (every person of their kind is needed for a minimum), no
     # replacement can keep the quotas, and the organiser has to change a quota first.
@@ -82,40 +82,35 @@ def add_demo_draw(
     leaving = rng.sample(replaceable, DECLINES + NO_ANSWERS)
     for index, seat in enumerate(leaving):
         answer = "decline" if index < DECLINES else "no_answer"
-        service.record_answer(session, actor, assembly, seat.member.id, answer)  # type: ignore[arg-type]
+        _record(session, actor, assembly, seat, answer)
     for seat in seats:
         if seat not in leaving and rng.random() < 0.97:
-            service.record_answer(session, actor, assembly, seat.member.id, "accept")  # type: ignore[arg-type]
+            _record(session, actor, assembly, seat, "accept")
     session.commit()
-    outcome = service.replace_with_reserves(session, actor, assembly)
-    session.commit()
-    replaced = len(outcome.done)
-    if outcome.remaining:
-        plan = service.plan_engine_replacement(session, assembly)
-        session.rollback()
-        if plan is not None:
-            try:
-                chosen = service.run_engine_replacement(plan)
-            except service.ReplacementImpossible:
-                chosen = ()
-            if chosen:
-                replaced += len(
-                    service.apply_engine_replacement(session, actor, assembly, plan, chosen)
-                )
-                session.commit()
+    try:
+        replaced = len(replacements.fill_open_seats(session, actor, assembly).done)
+    except (ReplacementImpossible, StateChanged):
+        replaced = 0
     # The replacements get their invitation with a deadline two weeks from now.
     try:
-        service.send_invitations(session, actor, assembly, date.today() + timedelta(days=14))
-    except service.NothingToInvite:
+        invitations.send_invitations(session, actor, assembly, date.today() + timedelta(days=14))
+    except NothingToInvite:
         pass
     observer = session.exec(
         select(User)
-        .join(Membership, Membership.user_id == User.id)  # type: ignore[arg-type]
+        .join(Membership, col(Membership.user_id) == User.id)
         .where(Membership.assembly_id == assembly.id, User.role == Role.OBSERVER.value)
-        .order_by(User.id)  # type: ignore[arg-type]
+        .order_by(col(User.id))
     ).first()
     if observer is not None:
-        service.countersign(session, observer, assembly)
+        ceremony.countersign(session, observer, assembly)
     session.commit()
     current_app.logger.debug("Demo draw computed in %.1f s", seconds)
     return DemoDraw(run, seconds, replaced)
+
+
+def _record(
+    session: Session, actor: Actor, assembly: Assembly, seat: results.Seat, answer: str
+) -> None:
+    assert seat.member.id is not None
+    record_answer(session, actor, assembly, seat.member.id, answer)

@@ -4,8 +4,8 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    """Register this stage's pages."""
-    from . import views
+    """Register this stage's pages, its background job and its signal receivers."""
+    from . import answers, jobs, public_views, results, staff_views  # noqa: F401
 
-    app.register_blueprint(views.bp)
-    app.register_blueprint(views.public_bp)
+    app.register_blueprint(staff_views.bp)
+    app.register_blueprint(public_views.public_bp)

@@ -30,11 +30,10 @@ from sortition.draw import DrawResult, draw_from_description
 from sortition.io import PeopleTable, load_people, load_quotas
 from sortition.report import build_report, canonical_json, fingerprint, quota_table, summary
 
-from ..models import (
-    Assembly,
-)
+from ..models import Assembly, DrawRun
 from ..pool.eligibility import eligible_pool
 from ..questionnaire.questions import load_questions
+from .errors import BadInputs, NoCategories, PoolTooSmall, ReplacementImpossible
 
 PEOPLE_FILE = "mensen.csv"
 CATEGORIES_FILE = "quota.csv"
@@ -49,22 +48,20 @@ DEFAULT_TOLERANCE = 0.03
 ENGINE_TOLERANCE = 1e-6
 
 Progress = sortition.ProgressCallback
+# How the engine compares category values (case, accents and spaces do not count).
+normalize = sortition.normalize
 
 
-class EngineError(Exception):
-    pass
+class Infeasible(Exception):
+    """No panel meets every quota; ``diagnosis`` is :func:`diagnosis_to_dict`'s."""
+
+    def __init__(self, diagnosis: dict[str, Any]) -> None:
+        super().__init__(diagnosis)
+        self.diagnosis = diagnosis
 
 
-class NoCategories(EngineError):
-    """The assembly has no category questions, so there is nothing to draw on."""
-
-
-class PoolTooSmall(EngineError):
-    """Fewer eligible registrants (``args[0]``) than seats on the panel (``args[1]``)."""
-
-
-class BadInputs(EngineError):
-    """The engine rejected the inputs; ``args[0]`` is its ``InputError``."""
+class SolveFailed(Exception):
+    """The solver gave up or rejected the instance; ``str()`` says why."""
 
 
 # --- quotas ---------------------------------------------------------------------------------
@@ -115,7 +112,9 @@ def quota_lines(
     """The quotas as the editor shows them, in question and option order."""
     lines = []
     for question, options in load_questions(session, assembly):
+        assert question.id is not None
         for option in options:
+            assert option.id is not None
             low, high = computed_bounds(
                 None if option.prefer_not else option.population_share,
                 option.tolerance,
@@ -123,8 +122,8 @@ def quota_lines(
             )
             lines.append(
                 QuotaLine(
-                    question_id=question.id,  # type: ignore[arg-type]
-                    option_id=option.id,  # type: ignore[arg-type]
+                    question_id=question.id,
+                    option_id=option.id,
                     category=question.category,
                     question=question.question,
                     question_en=question.question_en,
@@ -138,7 +137,7 @@ def quota_lines(
                     max=high if option.quota_max is None else option.quota_max,
                     computed_min=low,
                     computed_max=high,
-                    pool=(pool_counts or {}).get(option.id, 0),  # type: ignore[arg-type]
+                    pool=(pool_counts or {}).get(option.id, 0),
                 )
             )
     return lines
@@ -204,7 +203,7 @@ def build_inputs(
         raise NoCategories()
     pool = eligible_pool(session, assembly)
     if len(pool.people) < assembly.panel_size:
-        raise PoolTooSmall(len(pool.people), assembly.panel_size)
+        raise PoolTooSmall(pool=len(pool.people), panel=assembly.panel_size)
     value_of = {o.id: o.value for _q, options in qs for o in options}
     # Unpredictable by default; the demo passes a seeded source so that it is the same
     # every time.
@@ -271,6 +270,15 @@ class Loaded:
     people: PeopleTable
     instance: sortition.Instance
 
+    @property
+    def pool_size(self) -> int:
+        return self.instance.pool.size
+
+    @property
+    def households(self) -> int:
+        households = self.instance.pool.households
+        return len(set(households.tolist())) if households is not None else self.pool_size
+
     def values_of(self, reference: str) -> dict[str, str]:
         """The category values of one person, from the published file."""
         row = self.people.rows[self.people.index(reference)]
@@ -293,15 +301,38 @@ def load(people_csv: bytes, categories_csv: bytes, panel_size: int) -> Loaded:
             )
             instance = sortition.Instance(people.pool, quotas, panel_size)
         except sortition.InputError as error:
-            raise BadInputs(error) from None
+            raise BadInputs(message=str(error)) from None
     return Loaded(quotas, people, instance)
+
+
+def people_values(run: DrawRun) -> dict[str, dict[str, str]]:
+    """Per reference: household and category values, from the run's people file."""
+    reader = csv.DictReader(io.StringIO(run.people_csv, newline=""))
+    return {row[ID_COLUMN]: dict(row) for row in reader}
+
+
+def run_quotas(run: DrawRun) -> list[tuple[str, str, int, int]]:
+    """Category, value, min and max of each quota, from the run's quota file."""
+    reader = csv.DictReader(io.StringIO(run.categories_csv, newline=""))
+    return [(r["feature"], r["value"], int(r["min"]), int(r["max"])) for r in reader]
+
+
+def load_run(run: DrawRun) -> Loaded:
+    """A run's stored inputs, read back as the published files are."""
+    return load(run.people_csv.encode("utf-8"), run.categories_csv.encode("utf-8"), run.panel_size)
 
 
 # --- check, solve, draw ----------------------------------------------------------------------
 
 
-def check(loaded: Loaded) -> sortition.Diagnosis:
-    return sortition.check(loaded.instance)
+def check(loaded: Loaded) -> dict[str, Any]:
+    """The engine's feasibility check, as :func:`diagnosis_to_dict` gives it."""
+    return diagnosis_to_dict(sortition.check(loaded.instance))
+
+
+def _diagnosis_of(error: sortition.InfeasibleError) -> dict[str, Any] | None:
+    diagnosis = error.params.get("diagnosis")
+    return diagnosis_to_dict(diagnosis) if isinstance(diagnosis, sortition.Diagnosis) else None
 
 
 def diagnosis_to_dict(diagnosis: sortition.Diagnosis) -> dict[str, Any]:
@@ -355,25 +386,32 @@ def solve(
 ) -> Solved:
     """The LEXIMIN lottery over the pool and the report that publishes it (no seed yet).
 
-    Raises ``sortition.InfeasibleError`` (with the diagnosis) and ``SolverError``.
+    Raises :class:`Infeasible` (with the diagnosis) and :class:`SolveFailed`.
     """
-    result = sortition.find_distribution(
-        loaded.instance,
-        algorithm=settings.get("algorithm", ALGORITHM),
-        tolerance=tolerance,
-        time_limit=time_limit,
-        progress=progress,
-        rng=SOLVER_RNG_SEED,
-    )
-    report = build_report(
-        loaded.instance,
-        result,
-        people=people_csv,
-        categories=categories_csv,
-        settings=settings,
-        n_reserves=n_reserves,
-        file_names={"people": PEOPLE_FILE, "categories": CATEGORIES_FILE},
-    )
+    try:
+        result = sortition.find_distribution(
+            loaded.instance,
+            algorithm=settings.get("algorithm", ALGORITHM),
+            tolerance=tolerance,
+            time_limit=time_limit,
+            progress=progress,
+            rng=SOLVER_RNG_SEED,
+        )
+        report = build_report(
+            loaded.instance,
+            result,
+            people=people_csv,
+            categories=categories_csv,
+            settings=settings,
+            n_reserves=n_reserves,
+            file_names={"people": PEOPLE_FILE, "categories": CATEGORIES_FILE},
+        )
+    except sortition.InfeasibleError as error:
+        raise Infeasible(
+            _diagnosis_of(error) or {"feasible": False, "conflicts": [], "relaxations": []}
+        ) from None
+    except (sortition.SolverError, sortition.InputError) as error:
+        raise SolveFailed(str(error)) from None
     ids = loaded.instance.pool.ids
     probabilities = {
         person: float(p) for person, p in zip(ids, np.asarray(result.probabilities), strict=True)
@@ -423,27 +461,33 @@ def replace(
 
     The pool is narrowed to the panel and the people still ``available`` (not withdrawn,
     never on the panel before); everyone who stays is treated as confirmed, so nobody
-    loses a seat. Raises ``sortition.InfeasibleError`` when no replacement keeps every
-    quota.
+    loses a seat. Raises :class:`ReplacementImpossible` when no replacement keeps every
+    quota (with the diagnosis when the engine gives one).
     """
-    pool = loaded.instance.pool
-    on_panel = set(panel)
-    keep = [i for i, person in enumerate(pool.ids) if person in available or person in on_panel]
-    sub_pool = sortition.Pool(
-        tuple(pool.ids[i] for i in keep),
-        pool.features[keep],
-        None if pool.households is None else pool.households[keep],
-    )
-    instance = sortition.Instance(sub_pool, loaded.quotas, loaded.instance.panel_size)
-    position = {person: i for i, person in enumerate(sub_pool.ids)}
-    leaving = set(dropped)
-    staying = [position[p] for p in panel if p not in leaving]
-    outcome = sortition.replace(
-        instance,
-        panel=[position[p] for p in panel],
-        dropped=[position[p] for p in dropped],
-        confirmed=staying,
-        seed=seed,
-        algorithm=ALGORITHM,
-    )
+    try:
+        pool = loaded.instance.pool
+        on_panel = set(panel)
+        keep = [
+            i for i, person in enumerate(pool.ids) if person in available or person in on_panel
+        ]
+        sub_pool = sortition.Pool(
+            tuple(pool.ids[i] for i in keep),
+            pool.features[keep],
+            None if pool.households is None else pool.households[keep],
+        )
+        instance = sortition.Instance(sub_pool, loaded.quotas, loaded.instance.panel_size)
+        position = {person: i for i, person in enumerate(sub_pool.ids)}
+        leaving = set(dropped)
+        outcome = sortition.replace(
+            instance,
+            panel=[position[p] for p in panel],
+            dropped=[position[p] for p in dropped],
+            confirmed=[position[p] for p in panel if p not in leaving],
+            seed=seed,
+            algorithm=ALGORITHM,
+        )
+    except sortition.InfeasibleError as error:
+        raise ReplacementImpossible(_diagnosis_of(error), seats=len(dropped)) from None
+    except (sortition.InputError, sortition.SolverError):
+        raise ReplacementImpossible(seats=len(dropped)) from None
     return outcome.replacements

@@ -1,3 +1,6 @@
+"""The draw's forms: the quota editor, the population figures upload, the ceremony's steps,
+invitations and answers."""
+
 from __future__ import annotations
 
 import json
@@ -28,8 +31,10 @@ from wtforms.validators import (
 )
 
 from ..questionnaire.shares import ShareInvalid, format_share, parse_share
+from .answers import ANSWERS
+from .ceremony import MAX_SEED, MAX_SEED_METHOD
 from .engine import QuotaLine
-from .service import ANSWERS, MAX_SEED, MAX_SEED_METHOD, Relaxation
+from .feasibility import Relaxation
 
 
 class PercentField(StringField):
@@ -79,41 +84,25 @@ def quota_form(lines: Sequence[QuotaLine], panel_size: int, **kwargs: Any) -> Qu
 
     for line in lines:
         name = f"{line.category} {line.value}"
-        setattr(
-            Form,
-            f"share_{line.option_id}",
-            PercentField(
-                _l("Population share (%%) of %(name)s", name=name),
-                default=line.share,
+        bound = [InputRequired(), NumberRange(min=0, max=panel_size)]
+        fields = {
+            "share": PercentField(
+                _l("Population share (%%) of %(name)s", name=name), default=line.share
             ),
-        )
-        setattr(
-            Form,
-            f"tolerance_{line.option_id}",
-            PercentField(
+            "tolerance": PercentField(
                 _l("Tolerance (percentage points) of %(name)s", name=name),
                 default=line.tolerance,
                 validators=[_required_percent],
             ),
-        )
-        setattr(
-            Form,
-            f"min_{line.option_id}",
-            IntegerField(
-                _l("Minimum of %(name)s", name=name),
-                default=line.min,
-                validators=[InputRequired(), NumberRange(min=0, max=panel_size)],
+            "min": IntegerField(
+                _l("Minimum of %(name)s", name=name), default=line.min, validators=bound
             ),
-        )
-        setattr(
-            Form,
-            f"max_{line.option_id}",
-            IntegerField(
-                _l("Maximum of %(name)s", name=name),
-                default=line.max,
-                validators=[InputRequired(), NumberRange(min=0, max=panel_size)],
+            "max": IntegerField(
+                _l("Maximum of %(name)s", name=name), default=line.max, validators=bound
             ),
-        )
+        }
+        for kind, unbound in fields.items():
+            setattr(Form, f"{kind}_{line.option_id}", unbound)
     form = Form(**kwargs)
     form.lines = list(lines)
     return form
@@ -196,7 +185,7 @@ class AnswerForm(FlaskForm):
     """The answer an organiser records for one seat (the select is in the table row)."""
 
     member_id = IntegerField(validators=[DataRequired()])
-    answer = StringField(_l("Answer"), validators=[DataRequired(), AnyOf(ANSWERS)])
+    answer = StringField(_l("Answer"), validators=[DataRequired(), AnyOf(tuple(ANSWERS))])
 
 
 class RespondForm(FlaskForm):

@@ -17,7 +17,7 @@ from reportlab.platypus import PageBreak, Paragraph, SimpleDocTemplate, Spacer
 
 from ..models import Assembly, DrawRun, SessionDate
 from ..timeutil import local_day, local_time
-from . import service
+from .invitations import Letter
 
 QR_SIZE = 32 * mm
 
@@ -35,7 +35,7 @@ def _qr(link: str) -> Drawing:
 def render_pdf(
     assembly: Assembly,
     run: DrawRun | None,
-    letters: list[service.Letter],
+    letters: list[Letter],
     dates: list[SessionDate],
 ) -> bytes:
     """The letters in Dutch (the residents' language), whatever the organiser's language."""

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from assembly.db import get_session
-from assembly.draw import service
+from assembly.draw import ceremony, runs
 
 from ..conftest import login
 from .helpers import Person, assembly, make_pool
@@ -24,7 +24,7 @@ def compute(app, slug: str = "beraad-a") -> None:
     """Start the lottery; the test configuration runs the job at once."""
     with app.test_request_context():
         session = get_session()
-        service.start_draw(session, "test", assembly(slug))
+        runs.start_draw(session, "test", assembly(slug))
         session.commit()
 
 
@@ -33,7 +33,7 @@ def draw(app, slug: str = "beraad-a", seed: str = "07 12 19 33 41") -> None:
     compute(app, slug)
     with app.test_request_context():
         session = get_session()
-        service.publish(session, "test", assembly(slug), "Vijf getallen, live getrokken.")
+        ceremony.publish(session, "test", assembly(slug), "Vijf getallen, live getrokken.")
         session.commit()
-        service.enter_seed(session, "test", assembly(slug), seed)
+        ceremony.enter_seed(session, "test", assembly(slug), seed)
         session.commit()

@@ -16,7 +16,7 @@ import pytest
 from sqlmodel import select
 
 from assembly.db import get_session
-from assembly.draw import service
+from assembly.draw import engine, runs
 from assembly.models import AuditEntry, Registration
 from sortition import cli
 
@@ -45,18 +45,18 @@ def test_the_ceremony_step_by_step(organiser, client, app, pool) -> None:
     method = "Vijf getallen van 1 tot 99, live getrokken op 12 maart om 20.00 uur."
     assert organiser.post(PAGE + "publiceren", data={"seed_method": method}).status_code == 303
     with app.app_context():
-        run = service.published_run(get_session(), assembly())
+        run = runs.published_run(get_session(), assembly())
     page = client.get(PUBLIC).text
     assert run.fingerprint in page and run.lottery_sha256 in page and method in page
     assert client.get(PUBLIC + "/mensen.csv").status_code == 200
     lottery = client.get(PUBLIC + "/loting.json").data
-    assert service.engine.sha256_text(lottery.decode()) == run.lottery_sha256
+    assert engine.sha256_text(lottery.decode()) == run.lottery_sha256
     assert client.get(PUBLIC + "/report.json").status_code == 404  # no seed yet
     assert _audit(app, "draw.publish")[0]["fingerprint"] == run.fingerprint
     # Publishing again, or computing again, is no longer possible.
     organiser.post(PAGE + "start")
     with app.app_context():
-        assert len(service.runs(get_session(), assembly())) == 1
+        assert len(runs.runs(get_session(), assembly())) == 1
 
     # The seed needs the organiser's confirmation that it was chosen as announced.
     organiser.post(PAGE + "seed", data={"seed": SEED})
@@ -88,8 +88,8 @@ def test_observer_countersigns(client, world, app, pool) -> None:
     entries = _audit(app, "draw.countersign")
     assert len(entries) == 1 and entries[0]["seed"] == SEED
     with app.app_context():
-        report = service.seeded_run(get_session(), assembly()).final_report_json
-    assert entries[0]["report_sha256"] == service.engine.sha256_text(report)
+        report = runs.seeded_run(get_session(), assembly()).final_report_json
+    assert entries[0]["report_sha256"] == engine.sha256_text(report)
 
 
 def test_anyone_can_reproduce_the_panel_with_the_published_files(
@@ -151,7 +151,7 @@ def test_public_pages_hold_no_personal_data(client, app, pool) -> None:
 def test_public_page_before_publication_shows_no_fingerprint(client, app, pool) -> None:
     compute(app)
     with app.app_context():
-        run = service.latest_run(get_session(), assembly())
+        run = runs.latest_run(get_session(), assembly())
     page = client.get(PUBLIC).text
     assert run.fingerprint not in page
     assert client.get(PUBLIC + "/loting.json").status_code == 404

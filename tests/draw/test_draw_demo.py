@@ -12,7 +12,7 @@ from assembly.demo import draw as demo
 from assembly.demo import pool as pool_demo
 from assembly.demo import recruitment as recruitment_demo
 from assembly.demo import registration as registration_demo
-from assembly.draw import engine, service
+from assembly.draw import ceremony, engine, results, runs
 from assembly.models import Address, Registration
 
 from .helpers import assembly
@@ -30,12 +30,12 @@ def test_demo_draw_is_complete_and_public_pages_hold_no_personal_data(app, clien
         session.commit()
         drawn = demo.add_demo_draw(session, item)
         assert drawn is not None
-        run = service.seeded_run(session, item)
+        run = runs.seeded_run(session, item)
         assert run.seed == demo.DEMO_SEED and run.published_at is not None
-        result = service.result(session, run)
+        result = results.result(session, run)
         assert len(result.seats) == 20 and result.open_seats == 0
         assert len(result.former) == demo.DECLINES + demo.NO_ANSWERS == drawn.replaced
-        assert service.signatures(session, run)
+        assert ceremony.signatures(session, run)
         # The demo lottery is as exact as a real one.
         assert json.loads(run.settings_json)["tolerance"] == engine.ENGINE_TOLERANCE == 1e-6
         people = session.exec(select(Registration)).all()

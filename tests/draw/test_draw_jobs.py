@@ -9,8 +9,8 @@ import pytest
 from sqlmodel import select
 
 from assembly.db import get_session
-from assembly.draw import engine, service
-from assembly.models import AuditEntry, DrawPerson, DrawRun
+from assembly.draw import engine, jobs, runs
+from assembly.models import AuditEntry, DrawPerson, DrawRun, DrawStatus
 from assembly.timeutil import utcnow
 
 from ..conftest import login
@@ -36,7 +36,7 @@ def queued(make_app, world, pool, tmp_path):
 
 def _run(app) -> DrawRun:
     with app.app_context():
-        found = service.latest_run(get_session(), assembly())
+        found = runs.latest_run(get_session(), assembly())
         assert found is not None
         return found
 
@@ -50,7 +50,7 @@ def test_start_computes_the_lottery(organiser, app, pool) -> None:
     response = organiser.post(PAGE + "start")
     assert response.status_code == 303
     run = _run(app)
-    assert run.status == service.DONE and run.progress == 1.0
+    assert run.status == DrawStatus.DONE and run.progress == 1.0
     assert run.min_probability == pytest.approx(8 / 40, abs=0.05)
     page = organiser.get(PAGE).text
     assert run.fingerprint in page and run.lottery_sha256 in page
@@ -66,7 +66,7 @@ def test_progress_shows_on_the_page_while_the_job_runs(queued) -> None:
     app, client, worker = queued
     client.post(PAGE + "start")
     run = _run(app)
-    assert run.status == service.QUEUED
+    assert run.status == DrawStatus.QUEUED
     waiting = client.get(PAGE)
     assert waiting.headers["Refresh"] == "3"
     seen = {}
@@ -81,13 +81,13 @@ def test_progress_shows_on_the_page_while_the_job_runs(queued) -> None:
         return engine.solve(loaded, *args, progress=progress, **kwargs)
 
     with worker.app_context():
-        assert service.execute_run(run.id, solve=solve) == service.DONE
+        assert jobs.execute_run(run.id, solve=solve) == DrawStatus.DONE
     assert 'value="40"' in seen["page"] and "halfway" in seen["page"]
     assert seen["refresh"] == "3"
     during = seen["run"]
-    assert during.status == service.RUNNING and during.progress == 0.4
+    assert during.status == DrawStatus.RUNNING and during.progress == 0.4
     assert during.heartbeat_at > during.started_at
-    assert _run(app).status == service.DONE
+    assert _run(app).status == DrawStatus.DONE
     assert "Refresh" not in client.get(PAGE).headers
 
 
@@ -103,12 +103,12 @@ def test_cancel_while_running(queued) -> None:
         raise AssertionError("not cancelled")
 
     with worker.app_context():
-        assert service.execute_run(run.id, solve=solve) == service.CANCELLED
-    assert _run(app).status == service.CANCELLED
+        assert jobs.execute_run(run.id, solve=solve) == DrawStatus.CANCELLED
+    assert _run(app).status == DrawStatus.CANCELLED
     assert _actions(app)[-2:] == ["draw.cancel", "draw.cancelled"]
     # A new lottery can be started afterwards.
     client.post(PAGE + "start")
-    assert _run(app).status == service.QUEUED and _run(app).id != run.id
+    assert _run(app).status == DrawStatus.QUEUED and _run(app).id != run.id
 
 
 def test_cancel_a_queued_run_and_start_only_one_at_a_time(queued) -> None:
@@ -117,12 +117,12 @@ def test_cancel_a_queued_run_and_start_only_one_at_a_time(queued) -> None:
     page = client.post(PAGE + "start", follow_redirects=True).text
     assert "wordt al een loting berekend" in page or "already being computed" in page
     with app.app_context():
-        assert len(service.runs(get_session(), assembly())) == 1
+        assert len(runs.runs(get_session(), assembly())) == 1
     client.post(PAGE + "annuleren")
     run = _run(app)
-    assert run.status == service.CANCELLED
+    assert run.status == DrawStatus.CANCELLED
     with worker.app_context():
-        assert service.execute_run(run.id) == "skipped"  # the worker finds nothing to do
+        assert jobs.execute_run(run.id) == "skipped"  # the worker finds nothing to do
 
 
 def test_a_dead_worker_is_detected_and_the_run_restarted(queued) -> None:
@@ -133,7 +133,7 @@ def test_a_dead_worker_is_detected_and_the_run_restarted(queued) -> None:
         session = get_session()
         stored = session.get(DrawRun, run.id)
         # The worker took the job and was killed: its heartbeat stopped ten minutes ago.
-        stored.status = service.RUNNING
+        stored.status = DrawStatus.RUNNING
         stored.attempts = 1
         stored.started_at = stored.heartbeat_at = utcnow() - timedelta(minutes=10)
         session.commit()
@@ -141,12 +141,12 @@ def test_a_dead_worker_is_detected_and_the_run_restarted(queued) -> None:
     assert "Refresh" not in response.headers
     assert "herstarten" in response.text  # the restart form
     assert client.post(PAGE + "herstarten").status_code == 303
-    assert _run(app).status == service.QUEUED
+    assert _run(app).status == DrawStatus.QUEUED
     with worker.app_context():
-        assert service.execute_run(run.id) == service.DONE
+        assert jobs.execute_run(run.id) == DrawStatus.DONE
         # Should the old worker come back, its result no longer counts.
-        assert service._finish(app, run.id, 1, service.FAILED) == "obsolete"
-    assert _run(app).status == service.DONE and _run(app).attempts == 2
+        assert jobs._finish(app, run.id, 1, DrawStatus.FAILED) == "obsolete"
+    assert _run(app).status == DrawStatus.DONE and _run(app).attempts == 2
     assert "draw.restart" in _actions(app)
 
 
@@ -154,7 +154,7 @@ def test_a_live_run_cannot_be_restarted(queued) -> None:
     app, client, worker = queued
     client.post(PAGE + "start")
     page = client.post(PAGE + "herstarten", follow_redirects=True).text
-    assert _run(app).status == service.QUEUED
+    assert _run(app).status == DrawStatus.QUEUED
     assert "kan niet opnieuw" in page or "cannot be restarted" in page
 
 
@@ -171,7 +171,7 @@ def test_infeasible_quotas_end_the_run_with_the_diagnosis(organiser, app, pool) 
         session.commit()
     organiser.post(PAGE + "start")
     run = _run(app)
-    assert run.status == service.INFEASIBLE
+    assert run.status == DrawStatus.INFEASIBLE
     assert "category_min_sum_above_panel" in (run.diagnosis_json or "")
     page = organiser.get(PAGE).text
     assert "/beheer/a/beraad-a/loting/controle" in page

@@ -12,8 +12,15 @@ import pytest
 from sqlmodel import select
 
 from assembly.db import get_session
-from assembly.draw import engine, service
-from assembly.models import AuditEntry, DrawRun, OutboxMessage, PanelMember, Registration
+from assembly.draw import engine, errors, replacements, results, runs
+from assembly.models import (
+    AuditEntry,
+    DrawRun,
+    OutboxMessage,
+    PanelMember,
+    Registration,
+    SeatStatus,
+)
 from assembly.timeutil import utcnow
 
 from .conftest import draw
@@ -28,18 +35,18 @@ def drawn(app, pool):
     return pool
 
 
-def _result(app) -> service.Result:
+def _result(app) -> results.Result:
     with app.app_context():
         session = get_session()
-        return service.result(session, service.seeded_run(session, assembly()))
+        return results.result(session, runs.seeded_run(session, assembly()))
 
 
 def _quotas_hold(app) -> bool:
     with app.app_context():
         session = get_session()
-        run = service.seeded_run(session, assembly())
-        loaded = service._loaded(run)
-        return engine.quotas_hold(loaded, service.current_panel(session, run))
+        run = runs.seeded_run(session, assembly())
+        loaded = engine.load_run(run)
+        return engine.quotas_hold(loaded, results.current_panel(session, run))
 
 
 def _invite(organiser, days: int = 14) -> None:
@@ -67,7 +74,7 @@ def _withdraw_all_reserves(app) -> None:
         session = get_session()
         reserves = [
             r.registration.id
-            for r in service.result(session, service.seeded_run(session, assembly())).reserves
+            for r in results.result(session, runs.seeded_run(session, assembly())).reserves
         ]
         for registration in session.exec(select(Registration).where(Registration.id.in_(reserves))):
             registration.withdrawn_at = utcnow()
@@ -209,11 +216,11 @@ def test_export_lists_everyone_with_their_chance(organiser, app, drawn) -> None:
 def test_final_panel_for_the_privacy_purge(organiser, app, drawn) -> None:
     with app.app_context():
         session = get_session()
-        assert service.final_panel(session, assembly()) is None
+        assert results.final_panel(session, assembly()) is None
     for seat in _result(app).seats:
         organiser.post(PAGE + "antwoord", data={"member_id": seat.member.id, "answer": "accept"})
     with app.app_context():
-        final_at, keep = service.final_panel(get_session(), assembly())
+        final_at, keep = results.final_panel(get_session(), assembly())
     result = _result(app)
     assert keep == {s.registration.id for s in result.seats} | {
         r.registration.id for r in result.reserves
@@ -248,7 +255,7 @@ def test_withdrawing_or_erasing_gives_up_the_seat(app, drawn, how: str) -> None:
         member = session.exec(
             select(PanelMember).where(PanelMember.registration_id == seat.registration.id)
         ).one()
-        assert member.status == service.DECLINED
+        assert member.status == SeatStatus.DECLINED
         logged = session.exec(
             select(AuditEntry).where(AuditEntry.action == "draw.declined")
         ).all()
@@ -267,9 +274,9 @@ def test_an_impossible_replacement_names_the_blocking_quota(
     }
 
     def impossible(plan):
-        raise service.ReplacementImpossible(diagnosis)
+        raise errors.ReplacementImpossible(diagnosis)
 
-    monkeypatch.setattr(service, "run_engine_replacement", impossible)
+    monkeypatch.setattr(replacements, "run_engine_replacement", impossible)
     _withdraw_all_reserves(app)
     seat = _result(app).seats[0]
     organiser.post(PAGE + "antwoord", data={"member_id": seat.member.id, "answer": "decline"})

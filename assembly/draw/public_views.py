@@ -1,0 +1,105 @@
+"""The draw's public pages: how the panel was drawn (``/a/<slug>/loting``) with the files to
+check it, and the invited member's personal link (``/a/<slug>/uitnodiging/<token>``)."""
+
+from __future__ import annotations
+
+import io
+
+from flask import abort, make_response, render_template, request, send_file, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from werkzeug.wrappers import Response
+
+from ..actions import act, current_assembly, public_blueprint
+from ..db import get_session
+from ..models import DrawRun, PanelMember, Registration
+from ..questionnaire.questions import current_language
+from ..questionnaire.session_dates import load_session_dates
+from ..timeutil import local_day, local_time
+from . import answers, engine, invitations, transparency
+from .forms import RespondForm
+
+public_bp = public_blueprint("draw_public", __name__)
+
+
+@public_bp.get("/loting", endpoint="transparency")
+def transparency_page() -> str:
+    item = current_assembly()
+    found = transparency.public_draw(get_session(), item, current_language())
+    return render_template(
+        "draw/transparency.html",
+        assembly=item,
+        run=found.run,
+        letters=found.letters,
+        composition=found.composition,
+        replacements=found.replacements,
+        signatures=found.signatures,
+        n_panels=found.n_panels,
+        command=found.command,
+        files=engine,
+        tolerance=found.tolerance,
+    )
+
+
+@public_bp.get("/loting/<name>")
+def public_file(name: str) -> Response:
+    if name not in transparency.PUBLIC_FILES:
+        abort(404)
+    data = transparency.public_file(get_session(), current_assembly(), name)
+    if data is None:
+        abort(404)
+    return send_file(
+        io.BytesIO(data),
+        mimetype=transparency.PUBLIC_FILES[name],
+        as_attachment=True,
+        download_name=name,
+    )
+
+
+def _invitation_page(
+    member: PanelMember, registration: Registration, run: DrawRun, form: RespondForm
+) -> Response:
+    item = current_assembly()
+    response = make_response(
+        render_template(
+            "draw/invitation.html",
+            assembly=item,
+            member=member,
+            registration=registration,
+            run=run,
+            form=form,
+            deadline=local_day(run.respond_by) if run.respond_by else None,
+            deadline_passed=answers.deadline_passed(run),
+            dates=[
+                (local_time(d.starts_at), d) for d in load_session_dates(get_session(), item)
+            ],
+        )
+    )
+    # The link is personal: keep it out of shared caches and other sites' referrers.
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+@public_bp.route("/uitnodiging/<token>", methods=["GET", "POST"])
+def invitation(token: str) -> ResponseReturnValue:
+    session = get_session()
+    found = invitations.member_by_token(session, current_assembly(), token)
+    if found is None:
+        abort(404)
+    member, registration, run = found
+    form = RespondForm()
+    if request.method != "POST":
+        return _invitation_page(member, registration, run, form)
+    answer = "accept" if form.accept.data else "decline" if form.decline.data else ""
+    return act(
+        form,
+        lambda: answers.respond(session, member, run, answer, registration.reference),
+        success=(
+            _("Thank you! You have accepted your seat on the panel.")
+            if answer == "accept"
+            else _("Thank you for letting us know. Your seat goes to someone else.")
+        ),
+        to=url_for("draw_public.invitation", token=token),
+        on_invalid=lambda: _invitation_page(member, registration, run, form),
+    )
