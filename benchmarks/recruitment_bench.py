@@ -65,7 +65,7 @@ def write_registry(path: Path, rows: int, seed: int = 2025) -> None:
     """``rows`` addresses over the 13 Zeeland municipalities in proportion to population,
     written row by row (the file, not the generator, is what gets big)."""
     sys.path.insert(0, str(REPO))
-    from assembly.recruitment.demo import STREETS, ZEELAND
+    from assembly.demo.recruitment import STREETS, ZEELAND
     from assembly.recruitment.service import largest_remainder
 
     population = {name: float(people) for name, people, _pc in ZEELAND}
