@@ -20,6 +20,7 @@ from functools import wraps
 from typing import Any, TypeAlias, TypeVar
 
 from flask import Blueprint, abort, current_app, flash, g, redirect, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import LazyString
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -129,9 +130,9 @@ def act(
     success: Message = None,
     to: Target,
     failed: str | None = None,
-    on_invalid: Callable[[], Any] | None = None,
-    on_error: Callable[[ServiceError], Any] | None = None,
-) -> Any:
+    on_invalid: Callable[[], ResponseReturnValue] | None = None,
+    on_error: Callable[[ServiceError], ResponseReturnValue] | None = None,
+) -> ResponseReturnValue:
     """Run one POST action: validate ``form``, ``call()`` the service, commit, redirect.
 
     Parameters

@@ -6,11 +6,13 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from ..models import Assembly, Invitation, InvitationBatch, Registration
+from ..questionnaire.editor import OptionData, QuestionData, save_question
+from ..questionnaire.session_dates import SessionDateData, save_session_date
 from ..recruitment import codes
-from ..registration import service
+from ..registration.settings import SettingsData, update_settings
 
 PREFER_NOT = ("onbekend", "Zeg ik liever niet", "I'd rather not say")
 CONTACT = "Team Burgerberaad Zorg Zeeland, 0118 - 123 456, burgerberaad@example.org"
@@ -101,7 +103,7 @@ def add_demo_form(session: Session, assembly: Assembly, actor: str = "cli:demo")
     """Questions, session dates and the contact; open registration stays off."""
     for category, text, text_en, special, options in QUESTIONS:
         rows = [
-            service.OptionData(
+            OptionData(
                 option_id=None,
                 value=value,
                 label=label,
@@ -111,35 +113,32 @@ def add_demo_form(session: Session, assembly: Assembly, actor: str = "cli:demo")
             )
             for value, label, label_en, share in options
         ]
-        data = service.QuestionData(None, category, text, text_en, special, rows)
-        service.save_question(session, actor, assembly, data)
+        data = QuestionData(None, category, text, text_en, special, rows)
+        save_question(session, actor, assembly, data)
     dutch = ZoneInfo("Europe/Amsterdam")
     for number, (year, month, day, place) in enumerate(SESSIONS, start=1):
         starts = datetime(year, month, day, 10, 0, tzinfo=dutch).astimezone(UTC)
-        service.save_session_date(
-            session,
-            actor,
-            assembly,
-            service.SessionDateData(None, f"Bijeenkomst {number}", starts, place),
+        save_session_date(
+            session, actor, assembly, SessionDateData(None, f"Bijeenkomst {number}", starts, place)
         )
-    settings = service.SettingsData(
+    settings = SettingsData(
         open_registration=False,
         registration_closes_at=assembly.registration_closes_at,
         organiser_contact=CONTACT,
         retention_months=assembly.retention_months,
     )
-    service.update_settings(session, actor, assembly, settings)
+    update_settings(session, actor, assembly, settings)
     session.flush()
 
 
 def unused_code(session: Session, assembly: Assembly) -> str | None:
     """A printed code nobody has registered with yet, for trying the registration page."""
-    used = select(Registration.invitation_id).where(Registration.invitation_id.is_not(None))  # type: ignore[union-attr]
+    used = select(Registration.invitation_id).where(col(Registration.invitation_id).is_not(None))
     query = (
         select(Invitation.code)
-        .join(InvitationBatch, Invitation.batch_id == InvitationBatch.id)  # type: ignore[arg-type]
-        .where(InvitationBatch.assembly_id == assembly.id, Invitation.id.not_in(used))  # type: ignore[union-attr]
-        .order_by(Invitation.id)
+        .join(InvitationBatch, col(Invitation.batch_id) == col(InvitationBatch.id))
+        .where(InvitationBatch.assembly_id == assembly.id, col(Invitation.id).not_in(used))
+        .order_by(col(Invitation.id))
         .limit(1)
     )
     code = session.exec(query).first()

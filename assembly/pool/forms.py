@@ -8,11 +8,10 @@ from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, IntegerField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from ..models import CategoryOption, CategoryQuestion, SessionDate
+from ..models import SessionDate
+from ..questionnaire.questions import Questions
 from ..registration.forms import registration_form_class
 from .privacy import MAX_RETENTION_MONTHS
-
-Questions = Sequence[tuple[CategoryQuestion, Sequence[CategoryOption]]]
 
 
 def staff_form_class(
@@ -50,10 +49,6 @@ class ImportForm(FlaskForm):
         validators=[DataRequired(_l("Confirm that these people gave their consent."))],
     )
     only_valid = BooleanField(_l("If some rows have errors, import only the valid rows"))
-
-
-class ConfirmForm(FlaskForm):
-    """A button whose only field is the CSRF token (withdraw, re-activate)."""
 
 
 class RetentionForm(FlaskForm):

@@ -19,11 +19,13 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import String, cast, delete, func, literal, update
 from sqlmodel import Session, select
 
 from .. import audit, signals
 from ..audit import Actor
+from ..errors import ServiceError
 from ..models import (
     Address,
     Assembly,
@@ -38,12 +40,16 @@ from ..timeutil import as_utc, utcnow
 MAX_RETENTION_MONTHS = 120
 
 
-class PrivacyError(Exception):
-    pass
-
-
-class LettersNotSent(PrivacyError):
+class LettersNotSent(ServiceError):
     """The address list is still needed: no letters have been drawn from it yet."""
+
+    message = _l("The address list is still needed: no letters have been drawn yet.")
+
+
+class NoFinalPanel(ServiceError):
+    """People's data can only be purged once the panel is final."""
+
+    message = _l("This is not possible yet: there is no final panel.")
 
 
 @dataclass(frozen=True)
@@ -62,9 +68,7 @@ def final_panel(session: Session, assembly: Assembly) -> FinalPanel | None:
     known here, and purging people is only possible from the command line with an
     explicit list.
     """
-    found: Any = signals.first_answer(
-        signals.final_panel_requested.send(assembly, session=session)
-    )
+    found: Any = signals.first_answer(signals.final_panel_requested.send(assembly, session=session))
     if found is None:
         return None
     final_at, ids = found
@@ -239,6 +243,17 @@ def purge_unselected(
         {"purged": purged, "kept": len(keep)},
     )
     return PurgeResult(purged, len(keep))
+
+
+def purge_not_selected(session: Session, assembly: Assembly, *, actor: Actor) -> PurgeResult:
+    """Purge everyone but the final panel's members and reserves (the organiser's button).
+
+    Raises :class:`NoFinalPanel` while the panel is not final.
+    """
+    panel = final_panel(session, assembly)
+    if panel is None:
+        raise NoFinalPanel()
+    return purge_unselected(session, assembly, panel.keep_registration_ids, actor=actor)
 
 
 def _add_to_snapshot(

@@ -20,6 +20,7 @@ import segno
 from babel.dates import format_date
 from flask_babel import force_locale
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from reportlab import rl_config
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
@@ -28,9 +29,11 @@ from reportlab.pdfgen.canvas import Canvas
 from sqlmodel import Session
 
 from .. import audit
+from ..errors import ServiceError
 from ..models import Assembly
 from ..timeutil import as_utc
-from . import codes, service
+from . import codes
+from .mail_merge import letter_rows_query
 
 LETTER_LOCALE = "nl"
 LOCAL_TIME = ZoneInfo("Europe/Amsterdam")
@@ -69,24 +72,47 @@ QR_BORDER = 4
 QR_ERROR = "m"  # 15% of the code may be damaged (a fold, a coffee ring) and it still reads
 
 
-class LetterTextError(service.RecruitmentError):
-    pass
+class LetterTextError(ServiceError):
+    """The letter text cannot be printed as it stands."""
+
+    field = "letter_text"
 
 
 class UnknownPlaceholder(LetterTextError):
     """``args[0]``: the unknown names, in the order they occur."""
 
+    message = _l("Unknown placeholder: %(names)s. You can use %(known)s.")
+
+    def __init__(self, names: list[str]) -> None:
+        super().__init__(
+            names=", ".join(f"{{{name}}}" for name in names),
+            known=", ".join(f"{{{name}}}" for name in PLACEHOLDERS),
+        )
+        self.args = (names,)
+
 
 class StrayBrace(LetterTextError):
     """A ``{`` or ``}`` that is not part of a placeholder."""
+
+    message = _l("A { or } that is not part of a placeholder. Remove it.")
 
 
 class UnprintableCharacters(LetterTextError):
     """``args[0]``: the characters the letter fonts cannot print."""
 
+    message = _l(
+        "These characters cannot be printed in the letter: %(chars)s. Remove or replace them."
+    )
+
+    def __init__(self, chars: str) -> None:
+        super().__init__(chars=" ".join(chars))
+        self.args = (chars,)
+
 
 class LetterTooLong(LetterTextError):
     """The text does not fit on the page, even in the smallest type."""
+
+    message = _l("The text is too long for one page. Make it shorter.")
 
 
 # --- the letter text ------------------------------------------------------------------------
@@ -246,7 +272,7 @@ class Letter:
 
 
 def letters_from_rows(rows: Iterable[Any]) -> list[Letter]:
-    """Letters from rows of :func:`service.letter_rows_query`."""
+    """Letters from rows of :func:`.mail_merge.letter_rows_query`."""
     return [
         Letter(street, house_number, postcode, city, code)
         for _batch, _letter, street, house_number, postcode, city, code in rows
@@ -255,7 +281,7 @@ def letters_from_rows(rows: Iterable[Any]) -> list[Letter]:
 
 def letters_of(session: Session, assembly: Assembly, batch_number: int | None) -> list[Letter]:
     """The letters in the order of the mail-merge CSV (batch, postcode, house number)."""
-    return letters_from_rows(session.execute(service.letter_rows_query(assembly, batch_number)))
+    return letters_from_rows(session.execute(letter_rows_query(assembly, batch_number)))
 
 
 def registration_page(base_url: str, assembly: Assembly) -> str:

@@ -1,38 +1,32 @@
 """Forms: the registration form (built per assembly from its questions and session dates),
-the code entry, and the organiser's settings for the form."""
+the code entry, and the organiser's registration settings."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
 
-from babel.dates import format_datetime
-from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
-    DateField,
     DateTimeLocalField,
     Field,
-    FieldList,
-    Form,
-    FormField,
     HiddenField,
     IntegerField,
     RadioField,
     SelectMultipleField,
     StringField,
     TextAreaField,
-    TimeField,
 )
-from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from ..models import CategoryOption, CategoryQuestion, SessionDate
-from ..questionnaire.questions import option_label, question_text
-from ..timeutil import local_time
-from .service import RegistrationData
+from ..models import SessionDate
+from ..questionnaire.questions import Questions, option_label, question_text
+from ..questionnaire.session_dates import session_date_label
+from .bots import HONEYPOT, TIMING
+from .registrations import RegistrationData
 
 try:
     from wtforms.fields.choices import SelectChoice
@@ -40,12 +34,6 @@ except ImportError:  # WTForms before 3.3 takes (value, label) pairs, and warns 
 
     def SelectChoice(value: Any, label: str) -> Any:  # type: ignore[no-redef]  # noqa: N802
         return (value, label)
-
-
-Questions = Sequence[tuple[CategoryQuestion, Sequence[CategoryOption]]]
-
-HONEYPOT = "website"
-TIMING = "started"
 
 
 class CheckboxListField(SelectMultipleField):
@@ -65,14 +53,6 @@ class CodeForm(FlaskForm):
 
 class ConfirmForm(FlaskForm):
     """A form with only a button (and the CSRF token): withdraw, erase, join a household."""
-
-
-def session_date_label(date: SessionDate) -> str:
-    when = format_datetime(
-        local_time(date.starts_at), "EEEE d MMMM y, HH:mm", locale=str(get_locale() or "nl")
-    )
-    parts = [p for p in (date.label, when, date.location) if p]
-    return " – ".join(parts)
 
 
 def registration_form_class(
@@ -168,8 +148,8 @@ def data_from_form(
     answers: dict[int, int] = {}
     for question, _options in questions:
         value = fields[f"q_{question.id}"].data
-        if isinstance(value, int):
-            answers[question.id] = value  # type: ignore[index]
+        if isinstance(value, int) and question.id is not None:
+            answers[question.id] = value
     chosen = frozenset(v for v in (fields.availability.data or []) if isinstance(v, int))
     return RegistrationData(
         name=fields.name.data or "",
@@ -210,58 +190,6 @@ def attach_errors(form: FlaskForm, errors: dict[str, str]) -> None:
 
 
 # --- the organiser's settings --------------------------------------------------------------
-
-CATEGORY_NAME = r"^[A-Za-z0-9][A-Za-z0-9_\- ]*$"
-
-
-class OptionRow(Form):
-    """One answer option, a row of the question editor. An empty row is ignored."""
-
-    option_id = HiddenField()
-    value = StringField(_l("Category value"), validators=[Optional(), Length(max=100)])
-    label = StringField(_l("Answer (Dutch)"), validators=[Optional(), Length(max=200)])
-    label_en = StringField(_l("Answer (English)"), validators=[Optional(), Length(max=200)])
-    share = StringField(
-        _l("Population share (%)"),
-        validators=[Optional(), Length(max=10)],
-        description=_l("A percentage, for example 51 or 51%"),
-    )
-    prefer_not = BooleanField(_l("This is “Zeg ik liever niet”"))
-
-
-class QuestionForm(FlaskForm):
-    question_id = HiddenField()
-    category = StringField(
-        _l("Category name"),
-        validators=[
-            DataRequired(),
-            Length(max=100),
-            Regexp(CATEGORY_NAME, message=_l("Use letters, digits, spaces, - and _ only.")),
-        ],
-        description=_l("The name of this category in the sortition files, e.g. leeftijd."),
-    )
-    question = StringField(_l("Question (Dutch)"), validators=[DataRequired(), Length(max=500)])
-    question_en = StringField(
-        _l("Question (English)"),
-        validators=[Optional(), Length(max=500)],
-        description=_l("Shown when the page is in English; the Dutch text otherwise."),
-    )
-    special_category = BooleanField(
-        _l("Special category (for example an opinion): needs separate permission"),
-    )
-    options = FieldList(FormField(OptionRow), min_entries=0)
-
-
-class SessionDateForm(FlaskForm):
-    session_date_id = HiddenField()
-    label = StringField(
-        _l("Name"),
-        validators=[Optional(), Length(max=200)],
-        description=_l("For example Bijeenkomst 1"),
-    )
-    day = DateField(_l("Date"), validators=[DataRequired(_l("Fill in a date."))])
-    time = TimeField(_l("Start time"), validators=[DataRequired(_l("Fill in a time."))])
-    location = StringField(_l("Place"), validators=[Optional(), Length(max=200)])
 
 
 class SettingsForm(FlaskForm):

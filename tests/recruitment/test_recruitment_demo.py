@@ -6,8 +6,8 @@ import math
 import re
 from collections import Counter
 
-from assembly.recruitment import views
 from assembly.demo.recruitment import DEMO_SEED, ZEELAND, address_csv
+from assembly.recruitment import views
 
 from ..conftest import login
 
