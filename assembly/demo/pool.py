@@ -18,7 +18,7 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import insert
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from .. import audit
 from ..models import (
@@ -154,7 +154,7 @@ def _questions(session: Session, assembly: Assembly) -> dict[str, _Question]:
         options = session.exec(
             select(CategoryOption)
             .where(CategoryOption.question_id == question.id)
-            .order_by(CategoryOption.position)  # type: ignore[arg-type]
+            .order_by(col(CategoryOption.position))
         )
         found[question.category] = _Question(question, list(options))
     return found
@@ -189,7 +189,9 @@ class _People:
         return self.rng.choices(real, weights=weights)[0]
 
     def name(self, gender: str, surname: str | None = None) -> str:
-        pool = {"vrouw": FIRST_NAMES_FEMALE, "man": FIRST_NAMES_MALE}.get(gender)
+        pool: tuple[str, ...] | None = {"vrouw": FIRST_NAMES_FEMALE, "man": FIRST_NAMES_MALE}.get(
+            gender
+        )
         if pool is None:
             pool = self.rng.choice((FIRST_NAMES_FEMALE, FIRST_NAMES_MALE, FIRST_NAMES_OTHER))
         return f"{self.rng.choice(pool)} {surname or self.rng.choice(SURNAMES)}"
@@ -216,6 +218,10 @@ class _People:
         return email, phone
 
 
+def _value_of(option: CategoryOption | None) -> str:
+    return option.value if option is not None else ""
+
+
 def add_demo_registrations(session: Session, assembly: Assembly, seed: int = DEMO_SEED) -> int:
     """Fill the pool of ``assembly`` from its first letter batch; returns how many people.
 
@@ -227,16 +233,16 @@ def add_demo_registrations(session: Session, assembly: Assembly, seed: int = DEM
     people = _People(rng, questions)
     dates = list(
         session.exec(
-            select(SessionDate.id).where(SessionDate.assembly_id == assembly.id)  # type: ignore[call-overload]
+            select(col(SessionDate.id)).where(SessionDate.assembly_id == assembly.id)
         )
     )
     letters = list(
         session.exec(
             select(Invitation.id, Address.municipality)
-            .join(InvitationBatch, Invitation.batch_id == InvitationBatch.id)  # type: ignore[arg-type]
-            .join(Address, Invitation.address_id == Address.id)  # type: ignore[arg-type]
+            .join(InvitationBatch, col(Invitation.batch_id) == col(InvitationBatch.id))
+            .join(Address, col(Invitation.address_id) == col(Address.id))
             .where(InvitationBatch.assembly_id == assembly.id)
-            .order_by(Invitation.id)  # type: ignore[arg-type]
+            .order_by(col(Invitation.id))
         )
     )
     now = utcnow()
@@ -260,8 +266,7 @@ def add_demo_registrations(session: Session, assembly: Assembly, seed: int = DEM
             category: people.answer(category, region if category == "regio" else None)
             for category in questions
         }
-        gender = chosen["geslacht"].value if chosen.get("geslacht") else ""
-        age = chosen["leeftijd"].value if chosen.get("leeftijd") else ""
+        gender, age = (_value_of(chosen.get("geslacht")), _value_of(chosen.get("leeftijd")))
         zorgen = chosen.get("zorgen")
         special_consent = zorgen is not None and not zorgen.prefer_not
         name = people.name(gender, surname)
@@ -326,7 +331,9 @@ def add_demo_registrations(session: Session, assembly: Assembly, seed: int = DEM
 
     if not rows:
         return 0
-    session.execute(insert(Registration.__table__), rows)  # type: ignore[attr-defined]
+    # Core rows through the session's connection: no ORM bookkeeping per person.
+    connection = session.connection()
+    connection.execute(insert(Registration), rows)
     ids = dict(
         session.exec(
             select(Registration.reference, Registration.id).where(
@@ -339,7 +346,7 @@ def add_demo_registrations(session: Session, assembly: Assembly, seed: int = DEM
         for ref, options in answers.items()
         for option in options
     ]
-    session.execute(insert(RegistrationAnswer.__table__), answer_rows)  # type: ignore[attr-defined]
+    connection.execute(insert(RegistrationAnswer), answer_rows)
     availability_rows = []
     for ref in answers:
         if not dates:
@@ -347,7 +354,7 @@ def add_demo_registrations(session: Session, assembly: Assembly, seed: int = DEM
         free = [d for d in dates if rng.random() < 0.85] or [rng.choice(dates)]
         availability_rows += [{"registration_id": ids[ref], "session_date_id": d} for d in free]
     if availability_rows:
-        session.execute(insert(RegistrationAvailability.__table__), availability_rows)  # type: ignore[attr-defined]
+        connection.execute(insert(RegistrationAvailability), availability_rows)
     audit.record(
         session,
         ACTOR,

@@ -130,7 +130,7 @@ def response_rates(session: Session, assembly: Assembly) -> list[BatchResponse]:
             select(
                 column,
                 func.count(func.distinct(Registration.invitation_id)),
-                func.count(Registration.id),
+                func.count(col(Registration.id)),
             )
             .select_from(Registration)
             .join(Invitation, col(Registration.invitation_id) == col(Invitation.id))

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -21,8 +22,9 @@ def staff_form_class(
     base = registration_form_class(questions, session_dates, staff=True)
     if not with_code or hasattr(base, "code"):
         return base
+    parent: Any = base  # a class made at run time, which mypy cannot follow
 
-    class StaffRegistrationForm(base):  # type: ignore[valid-type,misc]
+    class StaffRegistrationForm(parent):
         code = StringField(
             _l("Code from the letter (optional)"),
             validators=[Optional(), Length(max=20)],

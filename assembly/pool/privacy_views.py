@@ -62,7 +62,9 @@ def retention() -> ResponseReturnValue:
 @requires(*EDITORS)
 def purge_addresses() -> ResponseReturnValue:
     def removed(count: int) -> str:
-        return _("Street, house number and postcode removed from %(count)s addresses.", count=count)
+        return str(
+            _("Street, house number and postcode removed from %(count)s addresses.", count=count)
+        )
 
     return act(
         PurgeAddressesForm(),
@@ -76,9 +78,11 @@ def purge_addresses() -> ResponseReturnValue:
 @requires(*EDITORS)
 def purge_unselected() -> ResponseReturnValue:
     def removed(result: privacy.PurgeResult) -> str:
-        return _(
-            "The personal data of %(count)s people who were not selected has been removed.",
-            count=result.purged,
+        return str(
+            _(
+                "The personal data of %(count)s people who were not selected has been removed.",
+                count=result.purged,
+            )
         )
 
     return act(

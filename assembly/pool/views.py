@@ -181,10 +181,12 @@ def new() -> ResponseReturnValue:
         return show()
 
     def added(registration: Registration) -> str:
-        return _(
-            "%(name)s has been added to the pool (%(reference)s).",
-            name=registration.name,
-            reference=registration.reference,
+        return str(
+            _(
+                "%(name)s has been added to the pool (%(reference)s).",
+                name=registration.name,
+                reference=registration.reference,
+            )
         )
 
     return act(
@@ -315,10 +317,12 @@ def import_registrations() -> ResponseReturnValue:
     form = ImportForm()
 
     def imported(report: ImportReport) -> str:
-        return _(
-            "%(imported)s people imported; %(skipped)s rows with errors skipped.",
-            imported=report.imported,
-            skipped=report.invalid_rows,
+        return str(
+            _(
+                "%(imported)s people imported; %(skipped)s rows with errors skipped.",
+                imported=report.imported,
+                skipped=report.invalid_rows,
+            )
         )
 
     def rejected(error: ServiceError) -> str:

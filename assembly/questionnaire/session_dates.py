@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time
-from typing import Any, cast
 
 from babel.dates import format_datetime
 from flask_babel import get_locale
@@ -90,15 +89,12 @@ def save_session_date(
 
 def delete_session_date(session: Session, actor: Actor, item: SessionDate) -> None:
     """Also removes what registrants said about coming to it (the count is logged)."""
-    # A DELETE's result is a cursor result, which has the row count.
-    removed = cast(
-        CursorResult[Any],
-        session.execute(
-            delete(RegistrationAvailability).where(
-                col(RegistrationAvailability.session_date_id) == item.id
-            )
-        ),
+    removed = session.execute(
+        delete(RegistrationAvailability).where(
+            col(RegistrationAvailability.session_date_id) == item.id
+        )
     )
+    assert isinstance(removed, CursorResult)  # a DELETE's result, which has the row count
     audit.record(
         session,
         actor,

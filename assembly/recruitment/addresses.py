@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import re
-from collections.abc import Iterator
+from collections.abc import Generator
 from dataclasses import dataclass
 from typing import IO, Any
 
@@ -156,7 +156,7 @@ def _open(stream: IO[bytes], report: ImportReport) -> Table:
     return table
 
 
-def read_addresses(stream: IO[bytes], report: ImportReport) -> Iterator[list[Row]]:
+def read_addresses(stream: IO[bytes], report: ImportReport) -> Generator[list[Row], None, None]:
     """The valid rows of the CSV in ``stream``, read row by row, checked and normalised, as
     tuples of the values of ``ROW_COLUMNS``.
 

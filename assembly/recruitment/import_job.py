@@ -18,11 +18,12 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
-from typing import IO, Any
+from typing import IO
 
 from flask import Flask, current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, insert, literal
+from sqlalchemy import select as sql_select
 from sqlmodel import Session, col, select
 
 from .. import jobs
@@ -258,14 +259,13 @@ def _replace_list(
 ) -> None:
     """Swap the staged rows in for the old list, inside the database: the one long write."""
     report.replaced = addresses.delete_list(session, assembly)
-    staged: Any = AddressImportRow.__table__
+    staged = [col(getattr(AddressImportRow, name)) for name in addresses.ROW_COLUMNS]
     rows = (
-        select(literal(assembly.id), *(staged.c[name] for name in addresses.ROW_COLUMNS))
-        .where(staged.c.import_id == import_id)
-        .order_by(staged.c.id)
+        sql_select(literal(assembly.id), *staged)
+        .where(col(AddressImportRow.import_id) == import_id)
+        .order_by(col(AddressImportRow.id))
     )
-    table: Any = Address.__table__
-    session.execute(insert(table).from_select(["assembly_id", *addresses.ROW_COLUMNS], rows))
+    session.execute(insert(Address).from_select(["assembly_id", *addresses.ROW_COLUMNS], rows))
     report.imported = addresses.address_count(session, assembly)
 
 

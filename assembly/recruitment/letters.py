@@ -338,7 +338,7 @@ def _body_height(lines: list[str | None], size: float) -> float:
 
 def _fit_body(text: str) -> tuple[float, list[str | None]] | None:
     """The largest type size (11 down to 8 pt) at which the text fits, and its lines."""
-    size = BODY_SIZE
+    size = float(BODY_SIZE)
     while size >= MIN_BODY_SIZE:
         lines = _body_lines(text, size)
         if _body_height(lines, size) <= BODY_TOP_Y - BODY_BOTTOM:
@@ -347,7 +347,9 @@ def _fit_body(text: str) -> tuple[float, list[str | None]] | None:
     return None
 
 
-def sample_values(assembly: Assembly, base_url: str = "https://burgerberaad.example.nl") -> dict:
+def sample_values(
+    assembly: Assembly, base_url: str = "https://burgerberaad.example.nl"
+) -> dict[str, str]:
     """Placeholder values for a preview, with a long street name so that a text that fits
     here fits on every letter."""
     code = "K7QM-R2XT-9VDA"
@@ -418,7 +420,7 @@ class _Renderer:
             street,
             printable(f"{letter.postcode}  {letter.city.upper()}"),
         ]
-        size = ADDRESS_SIZE
+        size = float(ADDRESS_SIZE)
         while size > 7 and max(stringWidth(s, "Helvetica", size) for s in address) > ADDRESS_WIDTH:
             size -= 0.5
         block = c.beginText(ADDRESS_X, PAGE_HEIGHT - ADDRESS_TOP - size)

@@ -162,6 +162,7 @@ def draw_batch(
     session: Session, actor: Actor, assembly: Assembly, request: DrawRequest
 ) -> InvitationBatch:
     """Draw a batch of letters among the addresses not invited before, stratified."""
+    assert assembly.id is not None
     kind = request.strata_kind if request.strata_kind in STRATA_KINDS else "municipality"
     seed = request.seed.strip() or new_seed()
     rows = strata(session, assembly, kind)
@@ -185,7 +186,7 @@ def draw_batch(
         .execution_options(yield_per=BATCH_SIZE)
     )
     # Plain rows through the session's connection: no ORM bookkeeping per address.
-    chosen = _ranked(session.connection().execute(query), seed, allocation)  # type: ignore[arg-type]
+    chosen = _ranked(session.connection().execute(query), seed, allocation)
     if not chosen:
         raise NothingToDraw()
 
@@ -228,7 +229,6 @@ def draw_batch(
 
 
 def _insert_invitations(session: Session, batch: InvitationBatch, address_ids: list[int]) -> None:
-    table: Any = Invitation.__table__
     used: set[str] = set()
     for start in range(0, len(address_ids), BATCH_SIZE):
         rows = []
@@ -238,7 +238,8 @@ def _insert_invitations(session: Session, batch: InvitationBatch, address_ids: l
                 code = codes.new_code()
             used.add(code)
             rows.append({"batch_id": batch.id, "address_id": address_id, "code": code})
-        session.execute(insert(table), rows)
+        # Core rows through the session's connection: no ORM bookkeeping per letter.
+        session.connection().execute(insert(Invitation), rows)
 
 
 def batches(session: Session, assembly: Assembly) -> list[InvitationBatch]:
@@ -251,4 +252,5 @@ def batches(session: Session, assembly: Assembly) -> list[InvitationBatch]:
 
 
 def allocation_of(batch: InvitationBatch) -> dict[str, Any]:
-    return json.loads(batch.allocation or "{}")
+    allocation: dict[str, Any] = json.loads(batch.allocation or "{}")
+    return allocation

@@ -9,16 +9,18 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable
-from typing import Any
+from typing import TypeAlias
 
-from sqlalchemy import Select
-from sqlmodel import Session, col, select
+from sqlalchemy import Select, select
+from sqlmodel import Session, col
 
 from ..models import Address, Assembly, Invitation, InvitationBatch
 from . import codes
 
 # Rows fetched from the database at a time.
 BATCH_SIZE = 5000
+# Batch, letter, street, house number, postcode, city and code of a letter.
+LetterRows: TypeAlias = Select[int, int | None, str, str, str, str, str]
 
 EXPORT_HEADER = (
     "batch",
@@ -36,22 +38,22 @@ def registration_url(base_url: str, assembly: Assembly, code: str) -> str:
     return f"{base_url}/a/{assembly.slug}/aanmelden?code={codes.display(code)}"
 
 
-def letter_rows_query(assembly: Assembly, batch_number: int | None = None) -> Select[Any]:
+def letter_rows_query(assembly: Assembly, batch_number: int | None = None) -> LetterRows:
     """Batch, letter, street, house number, postcode, city and code of every letter, in the
     order the print house gets them; the CSV and the PDF list letters the same way."""
     query = (
         select(
-            InvitationBatch.number,
-            Invitation.id,
-            Address.street,
-            Address.house_number,
-            Address.postcode,
-            Address.city,
-            Invitation.code,
+            col(InvitationBatch.number),
+            col(Invitation.id),
+            col(Address.street),
+            col(Address.house_number),
+            col(Address.postcode),
+            col(Address.city),
+            col(Invitation.code),
         )
         .join(InvitationBatch, col(Invitation.batch_id) == col(InvitationBatch.id))
         .join(Address, col(Invitation.address_id) == col(Address.id))
-        .where(InvitationBatch.assembly_id == assembly.id)
+        .where(col(InvitationBatch.assembly_id) == assembly.id)
         .order_by(
             col(InvitationBatch.number),
             col(Address.postcode),
@@ -61,7 +63,7 @@ def letter_rows_query(assembly: Assembly, batch_number: int | None = None) -> Se
         .execution_options(yield_per=BATCH_SIZE)
     )
     if batch_number is not None:
-        query = query.where(InvitationBatch.number == batch_number)
+        query = query.where(col(InvitationBatch.number) == batch_number)
     return query
 
 

@@ -157,11 +157,13 @@ def draw() -> ResponseReturnValue:
     form = DrawForm()
 
     def drawn(batch: InvitationBatch) -> str:
-        return _(
-            "Batch %(number)s drawn: %(letters)s letters, seed %(seed)s.",
-            number=batch.number,
-            letters=batch.letters,
-            seed=batch.seed,
+        return str(
+            _(
+                "Batch %(number)s drawn: %(letters)s letters, seed %(seed)s.",
+                number=batch.number,
+                letters=batch.letters,
+                seed=batch.seed,
+            )
         )
 
     return act(
@@ -224,8 +226,8 @@ def letter_text() -> ResponseReturnValue:
 
     def saved(standard: bool) -> str:
         if standard:
-            return _("The letters use the standard text.")
-        return _("The letter text has been saved.")
+            return str(_("The letters use the standard text."))
+        return str(_("The letter text has been saved."))
 
     def refused(error: ServiceError) -> str:
         form.letter_text.errors = [error.text()]

@@ -32,7 +32,7 @@ try:
     from wtforms.fields.choices import SelectChoice
 except ImportError:  # WTForms before 3.3 takes (value, label) pairs, and warns about nothing
 
-    def SelectChoice(value: Any, label: str) -> Any:  # type: ignore[no-redef]  # noqa: N802
+    def SelectChoice(value: Any, label: str) -> Any:  # noqa: N802
         return (value, label)
 
 
@@ -186,7 +186,7 @@ def attach_errors(form: FlaskForm, errors: dict[str, str]) -> None:
     for name, message in errors.items():
         field: Field | None = fields._fields.get(name)  # noqa: SLF001 - WTForms' own mapping
         if field is not None:
-            field.errors = [*field.errors, message]  # type: ignore[list-item]
+            field.errors = [*field.errors, message]
 
 
 # --- the organiser's settings --------------------------------------------------------------
