@@ -35,9 +35,8 @@ from ..models import (
     RegistrationAnswer,
     RegistrationAvailability,
 )
+from ..registration.settings import MAX_RETENTION_MONTHS
 from ..timeutil import as_utc, utcnow
-
-MAX_RETENTION_MONTHS = 120
 
 
 class LettersNotSent(ServiceError):

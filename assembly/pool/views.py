@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import codecs
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from flask import Response, abort, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 
 from ..access import EDITORS, current_staff
 from ..actions import act, current_assembly, requires, staff_blueprint
@@ -23,7 +23,7 @@ from ..questionnaire.questions import load_questions, option_label, question_tex
 from ..questionnaire.session_dates import load_session_dates, session_date_label
 from ..registration import registrations
 from ..registration.contact import display_phone
-from ..registration.forms import ConfirmForm, attach_errors, data_from_form, fill_form
+from ..registration.forms import ConfirmForm, PersonForm
 from ..tabular import REASONS as TABLE_REASONS
 from ..tabular import ImportRejected, ImportReport
 from . import composition, export, imports, staff, table
@@ -151,15 +151,17 @@ def composition_page() -> str:
 # --- one person ----------------------------------------------------------------------------
 
 
-def _refused(form: FlaskForm, show: Callable[[], str]) -> Callable[[ServiceError], str]:
+def _person_form(*, with_code: bool) -> PersonForm:
+    return PersonForm.build(
+        get_session(), current_assembly(), partial(staff_form_class, with_code=with_code)
+    )
+
+
+def _refused(page: PersonForm, show: Callable[[], str]) -> Callable[[ServiceError], str]:
     """Show the form again with a refusal's messages next to their fields."""
 
     def refused(error: ServiceError) -> str:
-        fields: Any = form
-        if isinstance(error, registrations.RegistrationInvalid):
-            attach_errors(form, error.errors)
-        elif error.field is not None and error.field in fields:
-            fields[error.field].errors = [error.text()]
+        page.refused(error)
         return show()
 
     return refused
@@ -168,17 +170,10 @@ def _refused(form: FlaskForm, show: Callable[[], str]) -> Callable[[ServiceError
 @bp.route("/aanmeldingen/nieuw", methods=["GET", "POST"])
 @requires(*EDITORS)
 def new() -> ResponseReturnValue:
-    session = get_session()
-    item = current_assembly()
-    questions = load_questions(session, item)
-    dates = load_session_dates(session, item)
-    form: Any = staff_form_class(questions, dates, with_code=True)()
+    page = _person_form(with_code=True)
 
     def show() -> str:
-        return _page("pool/new.html", form=form, questions=questions)
-
-    if request.method == "GET":
-        return show()
+        return _page("pool/new.html", form=page.form, questions=page.questions)
 
     def added(registration: Registration) -> str:
         return str(
@@ -189,20 +184,22 @@ def new() -> ResponseReturnValue:
             )
         )
 
+    if request.method == "GET":
+        return show()
     return act(
-        form,
+        page.form,
         lambda: staff.register_by_staff(
-            session,
-            item,
-            data_from_form(form, questions, dates),
-            form.code.data or "",
+            get_session(),
+            current_assembly(),
+            page.data(),
+            page.form.code.data or "",
             actor=current_staff(),
         ),
         success=added,
         to=lambda registration: url_for(".detail", reference=registration.reference),
         failed=url_for(".new"),
         on_invalid=show,
-        on_error=_refused(form, show),
+        on_error=_refused(page, show),
     )
 
 
@@ -212,25 +209,21 @@ def detail(reference: str) -> ResponseReturnValue:
     if request.method == "POST" and not can_edit:
         abort(403)
     session = get_session()
-    item = current_assembly()
     registration = _registration(reference)
-    questions = load_questions(session, item)
-    dates = load_session_dates(session, item)
-    form: FlaskForm | None = None
-    if can_edit and registration.purged_at is None:
-        form = staff_form_class(questions, dates, with_code=False)()
+    page = _person_form(with_code=False)
+    editing = can_edit and registration.purged_at is None
 
     def show() -> str:
         return _page(
             "pool/detail.html",
             registration=registration,
             status=table.status_of(registration),
-            questions=questions,
+            questions=page.questions,
             answers=registrations.answers_of(session, registration),
-            dates=dates,
+            dates=page.dates,
             available=registrations.availability_of(session, registration),
             household=table.household_of(session, registration),
-            form=form,
+            form=page.form if editing else None,
             confirm_form=ConfirmForm(formdata=None),
             can_edit=can_edit,
             display_phone=display_phone,
@@ -239,25 +232,20 @@ def detail(reference: str) -> ResponseReturnValue:
             date_label=session_date_label,
         )
 
-    if form is None:
+    if not editing:
         return show()
     if request.method == "GET":
-        fill_form(form, registrations.data_of(session, registration))
+        page.fill(registrations.data_of(session, registration))
         return show()
-    editing = form
     return act(
-        editing,
+        page.form,
         lambda: registrations.update_registration(
-            session,
-            registration,
-            data_from_form(editing, questions, dates),
-            actor=current_staff(),
-            staff=True,
+            session, registration, page.data(), actor=current_staff(), staff=True
         ),
         success=_l("The changes have been saved."),
         to=url_for(".detail", reference=registration.reference),
         on_invalid=show,
-        on_error=_refused(editing, show),
+        on_error=_refused(page, show),
     )
 
 

@@ -3,6 +3,8 @@ and the session dates (in the recruitment part of the organisers' area)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+from functools import partial
 from typing import Any
 
 from flask import abort, render_template, request, url_for
@@ -87,48 +89,72 @@ def questions() -> str:
     return _questions_page(_question_editor(which) if which and _can_edit() else None)
 
 
+def _dispatch(
+    back: str, actions: Mapping[str, Callable[[], ResponseReturnValue]]
+) -> ResponseReturnValue:
+    """A POST from the page: its button's ``action`` says which form it was."""
+    action = actions.get(request.form.get("action", ""))
+    return action() if action is not None else see_other(back)
+
+
 @bp.post("/vragen")
 @requires(*EDITORS)
 def questions_post() -> ResponseReturnValue:
-    session = get_session()
-    item = current_assembly()
-    back = url_for(".questions")
-    action = request.form.get("action", "")
-    if action == "save":
-        editor = QuestionForm()
+    return _dispatch(
+        url_for(".questions"),
+        {
+            "save": _save_question,
+            "delete": _delete_question,
+            "up": partial(_move_question, -1),
+            "down": partial(_move_question, 1),
+        },
+    )
 
-        def refused(error: ServiceError) -> str:
-            if isinstance(error, questions_editor.QuestionInvalid):
-                _attach_errors(editor, error.errors)
-            return _questions_page(editor)
 
-        return act(
-            editor,
-            lambda: questions_editor.save_question(
-                session, current_staff(), item, _question_data(editor)
-            ),
-            success=_l("The question has been saved."),
-            to=back,
-            on_invalid=lambda: _questions_page(editor),
-            on_error=refused,
-        )
-    if action not in ("delete", "up", "down"):
-        return see_other(back)
-    question = session.get(CategoryQuestion, request.form.get("question_id", type=int) or 0)
-    if question is None or question.assembly_id != item.id:
+def _save_question() -> ResponseReturnValue:
+    editor = QuestionForm()
+
+    def refused(error: ServiceError) -> str:
+        if isinstance(error, questions_editor.QuestionInvalid):
+            _attach_errors(editor, error.errors)
+        return _questions_page(editor)
+
+    return act(
+        editor,
+        lambda: questions_editor.save_question(
+            get_session(), current_staff(), current_assembly(), _question_data(editor)
+        ),
+        success=_l("The question has been saved."),
+        to=url_for(".questions"),
+        on_invalid=lambda: _questions_page(editor),
+        on_error=refused,
+    )
+
+
+def _chosen_question() -> CategoryQuestion:
+    """The question a button was pressed for (404 when it is not this assembly's)."""
+    question = get_session().get(CategoryQuestion, request.form.get("question_id", type=int) or 0)
+    if question is None or question.assembly_id != current_assembly().id:
         abort(404)
-    if action == "delete":
-        return act(
-            ActionForm(),
-            lambda: questions_editor.delete_question(session, current_staff(), question),
-            success=_l("The question has been deleted."),
-            to=back,
-        )
-    step = -1 if action == "up" else 1
+    return question
+
+
+def _delete_question() -> ResponseReturnValue:
+    question = _chosen_question()
     return act(
         ActionForm(),
-        lambda: questions_editor.move_question(session, current_staff(), question, step),
-        to=back,
+        lambda: questions_editor.delete_question(get_session(), current_staff(), question),
+        success=_l("The question has been deleted."),
+        to=url_for(".questions"),
+    )
+
+
+def _move_question(step: int) -> ResponseReturnValue:
+    question = _chosen_question()
+    return act(
+        ActionForm(),
+        lambda: questions_editor.move_question(get_session(), current_staff(), question, step),
+        to=url_for(".questions"),
     )
 
 
@@ -203,34 +229,38 @@ def session_dates() -> str:
 @bp.post("/bijeenkomsten")
 @requires(*EDITORS)
 def session_dates_post() -> ResponseReturnValue:
-    session = get_session()
-    item = current_assembly()
-    back = url_for(".session_dates")
-    action = request.form.get("action", "")
-    if action == "save":
-        editor = SessionDateForm()
+    return _dispatch(
+        url_for(".session_dates"), {"save": _save_session_date, "delete": _delete_session_date}
+    )
 
-        def not_found(error: ServiceError) -> ResponseReturnValue:
-            abort(error.status)
 
-        return act(
-            editor,
-            lambda: dates.save_session_date(session, current_staff(), item, _date_data(editor)),
-            success=_l("The session has been saved."),
-            to=back,
-            on_invalid=lambda: _sessions_page(editor),
-            on_error=not_found,
-        )
-    if action != "delete":
-        return see_other(back)
-    date = session.get(SessionDate, request.form.get("session_date_id", type=int) or 0)
-    if date is None or date.assembly_id != item.id:
+def _save_session_date() -> ResponseReturnValue:
+    editor = SessionDateForm()
+
+    def not_found(error: ServiceError) -> ResponseReturnValue:
+        abort(error.status)
+
+    return act(
+        editor,
+        lambda: dates.save_session_date(
+            get_session(), current_staff(), current_assembly(), _date_data(editor)
+        ),
+        success=_l("The session has been saved."),
+        to=url_for(".session_dates"),
+        on_invalid=lambda: _sessions_page(editor),
+        on_error=not_found,
+    )
+
+
+def _delete_session_date() -> ResponseReturnValue:
+    date = get_session().get(SessionDate, request.form.get("session_date_id", type=int) or 0)
+    if date is None or date.assembly_id != current_assembly().id:
         abort(404)
     return act(
         ActionForm(),
-        lambda: dates.delete_session_date(session, current_staff(), date),
+        lambda: dates.delete_session_date(get_session(), current_staff(), date),
         success=_l("The session has been deleted."),
-        to=back,
+        to=url_for(".session_dates"),
     )
 
 

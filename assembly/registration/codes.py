@@ -18,16 +18,16 @@ from ..models import Assembly, Invitation
 from ..recruitment.codes import find_invitation
 from ..settings import settings
 
-# Wrong codes per network (someone guessing) and registrations without a code per network.
-CODE_FAILURES = Limit(
-    "code_failure",
-    limit=lambda: settings().code_max_failures_per_ip,
-    window=lambda: timedelta(minutes=settings().code_window_minutes),
-)
+
+def _window() -> timedelta:
+    return timedelta(minutes=settings().code_window_minutes)
+
+
+# Wrong codes per network (someone guessing) and registrations without a code per network,
+# in the same window.
+CODE_FAILURES = Limit("code_failure", lambda: settings().code_max_failures_per_ip, _window)
 OPEN_REGISTRATIONS = Limit(
-    "open_registration",
-    limit=lambda: settings().open_registrations_per_ip,
-    window=lambda: timedelta(minutes=settings().code_window_minutes),
+    "open_registration", lambda: settings().open_registrations_per_ip, _window
 )
 
 

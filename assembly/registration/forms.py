@@ -3,11 +3,13 @@ the code entry, and the organiser's registration settings."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from sqlmodel import Session
 from wtforms import (
     BooleanField,
     DateTimeLocalField,
@@ -22,11 +24,13 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from ..models import SessionDate
-from ..questionnaire.questions import Questions, option_label, question_text
-from ..questionnaire.session_dates import session_date_label
+from ..errors import ServiceError
+from ..models import Assembly, SessionDate
+from ..questionnaire.questions import Questions, load_questions, option_label, question_text
+from ..questionnaire.session_dates import load_session_dates, session_date_label
 from .bots import HONEYPOT, TIMING
-from .registrations import RegistrationData
+from .registrations import RegistrationData, RegistrationInvalid
+from .settings import MAX_RETENTION_MONTHS
 
 try:
     from wtforms.fields.choices import SelectChoice
@@ -141,52 +145,74 @@ def registration_form_class(
     return RegistrationForm
 
 
-def data_from_form(
-    form: FlaskForm, questions: Questions, session_dates: Sequence[SessionDate]
-) -> RegistrationData:
-    fields: Any = form
-    answers: dict[int, int] = {}
-    for question, _options in questions:
-        value = fields[f"q_{question.id}"].data
-        if isinstance(value, int) and question.id is not None:
-            answers[question.id] = value
-    chosen = frozenset(v for v in (fields.availability.data or []) if isinstance(v, int))
-    return RegistrationData(
-        name=fields.name.data or "",
-        email=fields.email.data or "",
-        phone=fields.phone.data or "",
-        answers=answers,
-        # Unknown ids are kept, so that validation can say so rather than drop them quietly.
-        availability=chosen,
-        accessibility_needs=fields.accessibility_needs.data or "",
-        dietary_needs=fields.dietary_needs.data or "",
-        consent_privacy=bool(fields.consent_privacy.data),
-        consent_special=bool(fields.consent_special.data),
-    )
+FormClass = Callable[[Questions, Sequence[SessionDate]], type[FlaskForm]]
 
 
-def fill_form(form: FlaskForm, data: RegistrationData) -> None:
-    """Prefill a registration form (for a correction)."""
-    fields: Any = form
-    fields.name.data = data.name
-    fields.email.data = data.email
-    fields.phone.data = data.phone
-    for question_id, option_id in data.answers.items():
-        if f"q_{question_id}" in fields:
-            fields[f"q_{question_id}"].data = option_id
-    fields.availability.data = sorted(data.availability)
-    fields.accessibility_needs.data = data.accessibility_needs
-    fields.dietary_needs.data = data.dietary_needs
-    fields.consent_privacy.data = data.consent_privacy
-    fields.consent_special.data = data.consent_special
+@dataclass
+class PersonForm:
+    """A registration form of one assembly, with the questions and dates it asks about."""
 
+    questions: Questions
+    dates: list[SessionDate]
+    form: Any
 
-def attach_errors(form: FlaskForm, errors: dict[str, str]) -> None:
-    fields: Any = form
-    for name, message in errors.items():
-        field: Field | None = fields._fields.get(name)  # noqa: SLF001 - WTForms' own mapping
-        if field is not None:
-            field.errors = [*field.errors, message]
+    @classmethod
+    def build(
+        cls, session: Session, assembly: Assembly, form_class: FormClass = registration_form_class
+    ) -> PersonForm:
+        questions = load_questions(session, assembly)
+        dates = load_session_dates(session, assembly)
+        return cls(questions, dates, form_class(questions, dates)())
+
+    def data(self) -> RegistrationData:
+        """What was filled in."""
+        fields = self.form
+        answers: dict[int, int] = {}
+        for question, _options in self.questions:
+            value = fields[f"q_{question.id}"].data
+            if isinstance(value, int) and question.id is not None:
+                answers[question.id] = value
+        chosen = frozenset(v for v in (fields.availability.data or []) if isinstance(v, int))
+        return RegistrationData(
+            name=fields.name.data or "",
+            email=fields.email.data or "",
+            phone=fields.phone.data or "",
+            answers=answers,
+            # Unknown ids are kept, so that validation can say so rather than drop them.
+            availability=chosen,
+            accessibility_needs=fields.accessibility_needs.data or "",
+            dietary_needs=fields.dietary_needs.data or "",
+            consent_privacy=bool(fields.consent_privacy.data),
+            consent_special=bool(fields.consent_special.data),
+        )
+
+    def fill(self, data: RegistrationData) -> None:
+        """Prefill the form (for a correction)."""
+        fields = self.form
+        fields.name.data = data.name
+        fields.email.data = data.email
+        fields.phone.data = data.phone
+        for question_id, option_id in data.answers.items():
+            if f"q_{question_id}" in fields:
+                fields[f"q_{question_id}"].data = option_id
+        fields.availability.data = sorted(data.availability)
+        fields.accessibility_needs.data = data.accessibility_needs
+        fields.dietary_needs.data = data.dietary_needs
+        fields.consent_privacy.data = data.consent_privacy
+        fields.consent_special.data = data.consent_special
+
+    def refused(self, error: ServiceError) -> None:
+        """Put the messages of a refused registration next to their fields."""
+        if isinstance(error, RegistrationInvalid):
+            messages = error.errors
+        elif error.field is not None:
+            messages = {error.field: error.text()}
+        else:
+            return
+        for name, message in messages.items():
+            field: Field | None = self.form._fields.get(name)  # noqa: SLF001 - WTForms' mapping
+            if field is not None:
+                field.errors = [*field.errors, message]
 
 
 # --- the organiser's settings --------------------------------------------------------------
@@ -212,7 +238,7 @@ class SettingsForm(FlaskForm):
     )
     retention_months = IntegerField(
         _l("Keep personal data for (months)"),
-        validators=[DataRequired(), NumberRange(min=1, max=120)],
+        validators=[DataRequired(), NumberRange(min=1, max=MAX_RETENTION_MONTHS)],
         description=_l(
             "After the panel is final, the details of people who were not selected are "
             "removed after this many months."

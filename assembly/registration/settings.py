@@ -14,6 +14,9 @@ from ..audit import Actor
 from ..models import Assembly
 from ..timeutil import as_utc, utcnow
 
+# How long after the panel is final the data of people not selected may be kept, at most.
+MAX_RETENTION_MONTHS = 120
+
 
 @dataclass(frozen=True)
 class SettingsData:

@@ -18,9 +18,8 @@ from werkzeug.exceptions import NotFound
 from ..actions import act, current_assembly, public_blueprint, see_other
 from ..db import get_session
 from ..errors import ServiceError
-from ..models import Assembly, Channel, Invitation, Registration, SessionDate
+from ..models import Assembly, Channel, Invitation, Registration
 from ..questionnaire.questions import (
-    Questions,
     chosen_option,
     load_questions,
     option_label,
@@ -30,14 +29,7 @@ from ..questionnaire.session_dates import load_session_dates, session_date_label
 from . import codes, registrations
 from .bots import HONEYPOT, TIMING, Sender, sender_of, timing_token
 from .contact import display_phone
-from .forms import (
-    CodeForm,
-    ConfirmForm,
-    attach_errors,
-    data_from_form,
-    fill_form,
-    registration_form_class,
-)
+from .forms import CodeForm, ConfirmForm, PersonForm
 from .household import HouseholdFull, has_room, household_members
 from .settings import is_closed
 
@@ -172,55 +164,28 @@ def _mode(session: Session, item: Assembly) -> _Mode | None:
     return None
 
 
-@dataclass
-class _FormPage:
-    """The registration form of the current assembly, to fill in or to correct."""
-
-    questions: Questions
-    dates: list[SessionDate]
-    form: Any
-
-    @classmethod
-    def build(cls) -> _FormPage:
-        session = get_session()
-        item = current_assembly()
-        questions = load_questions(session, item)
-        dates = load_session_dates(session, item)
-        return cls(questions, dates, registration_form_class(questions, dates)())
-
-    def data(self) -> registrations.RegistrationData:
-        return data_from_form(self.form, self.questions, self.dates)
-
-    def render(
-        self,
-        *,
-        action: str,
-        mode: _Mode | None = None,
-        correcting: Registration | None = None,
-        token: str = "",
-    ) -> tuple[str, int]:
-        special = [q for q, _o in self.questions if q.special_category]
-        return _page(
-            "registration/form.html",
-            form=self.form,
-            questions=self.questions,
-            last_special_id=special[-1].id if special else None,
-            special_questions=special,
-            session_dates=self.dates,
-            mode=mode,
-            action=action,
-            correcting=correcting,
-            token=token,
-            honeypot=HONEYPOT,
-        )
-
-    def refused(
-        self, error: ServiceError, show: Callable[[], ResponseReturnValue]
-    ) -> ResponseReturnValue:
-        """The form again with the errors of a refused registration next to their fields."""
-        if isinstance(error, registrations.RegistrationInvalid):
-            attach_errors(self.form, error.errors)
-        return show()
+def _form_page(
+    page: PersonForm,
+    *,
+    action: str,
+    mode: _Mode | None = None,
+    correcting: Registration | None = None,
+    token: str = "",
+) -> tuple[str, int]:
+    special = [q for q, _o in page.questions if q.special_category]
+    return _page(
+        "registration/form.html",
+        form=page.form,
+        questions=page.questions,
+        last_special_id=special[-1].id if special else None,
+        special_questions=special,
+        session_dates=page.dates,
+        mode=mode,
+        action=action,
+        correcting=correcting,
+        token=token,
+        honeypot=HONEYPOT,
+    )
 
 
 @bp.route("/aanmelden/formulier", methods=["GET", "POST"])
@@ -241,11 +206,11 @@ def form() -> ResponseReturnValue:
     ):
         return _used_page(session, mode.invitation)
 
-    page = _FormPage.build()
+    page = PersonForm.build(session, item)
     action = url_for(".form")
 
     def show() -> tuple[str, int]:
-        return page.render(action=action, mode=mode)
+        return _form_page(page, action=action, mode=mode)
 
     if request.method == "GET":
         page.form[TIMING].data = timing_token(item)
@@ -285,7 +250,8 @@ def form() -> ResponseReturnValue:
     def refused(error: ServiceError) -> ResponseReturnValue:
         if isinstance(error, HouseholdFull) and mode.invitation is not None:
             return _used_page(session, mode.invitation)
-        return page.refused(error, show)
+        page.refused(error)
+        return show()
 
     return act(
         page.form,
@@ -375,70 +341,87 @@ def correct(token: str) -> ResponseReturnValue:
     if registration.withdrawn_at is not None or is_closed(current_assembly()):
         flash(_("Your registration can no longer be changed here. Contact the organiser."), "info")
         return see_other(back)
-    page = _FormPage.build()
-
+    session = get_session()
+    page = PersonForm.build(session, current_assembly())
     action = url_for(".correct", token=token)
 
     def show() -> Response:
-        return _private(page.render(action=action, correcting=registration, token=token))
+        return _private(_form_page(page, action=action, correcting=registration, token=token))
+
+    def refused(error: ServiceError) -> Response:
+        page.refused(error)
+        return show()
 
     if request.method == "GET":
-        fill_form(page.form, registrations.data_of(get_session(), registration))
+        page.fill(registrations.data_of(session, registration))
         return show()
     if page.form[HONEYPOT].data:
         return show()
     return act(
         page.form,
         lambda: registrations.update_registration(
-            get_session(), registration, page.data(), actor=REGISTRANT
+            session, registration, page.data(), actor=REGISTRANT
         ),
         success=_l("Your changes have been saved."),
         to=back,
         on_invalid=show,
-        on_error=lambda error: page.refused(error, show),
+        on_error=refused,
     )
 
 
-def _confirm(
-    token: str, template: str, leave: Any, done: Any, target: str | None = None
-) -> ResponseReturnValue:
-    """A page that asks to confirm leaving (``leave``), and the button's action."""
+@dataclass(frozen=True)
+class _Leaving:
+    """A way out of the pool from the personal link: its confirmation page, the service
+    that does it, and what is said afterwards."""
+
+    template: str
+    leave: Callable[..., None]
+    done: Any  # a lazy message
+    # Erasing ends the personal link too: then a page says so instead.
+    ends_link: bool = False
+
+    def target(self, token: str) -> str:
+        return url_for(".erased") if self.ends_link else url_for(".personal", token=token)
+
+
+WITHDRAWING = _Leaving(
+    "registration/withdraw.html",
+    registrations.withdraw,
+    _l("You have withdrawn. You will not be drawn for the panel."),
+)
+ERASING = _Leaving(
+    "registration/erase.html", registrations.erase, _l("Your details have been erased."), True
+)
+
+
+def _confirm(token: str, leaving: _Leaving) -> ResponseReturnValue:
+    """The page that asks to confirm leaving, and its button's action."""
     registration = _registration(token)
     form = ConfirmForm()
 
     def show() -> Response:
-        return _private(_page(template, registration=registration, token=token, form=form))
+        page = _page(leaving.template, registration=registration, token=token, form=form)
+        return _private(page)
 
     if request.method == "GET":
         return show()
     return act(
         form,
-        lambda: leave(get_session(), registration, actor=REGISTRANT),
-        success=done,
-        to=target or url_for(".personal", token=token),
+        lambda: leaving.leave(get_session(), registration, actor=REGISTRANT),
+        success=leaving.done,
+        to=leaving.target(token),
         on_invalid=show,
     )
 
 
 @bp.route("/aanmelding/<token>/afmelden", methods=["GET", "POST"])
 def withdraw(token: str) -> ResponseReturnValue:
-    return _confirm(
-        token,
-        "registration/withdraw.html",
-        registrations.withdraw,
-        _l("You have withdrawn. You will not be drawn for the panel."),
-    )
+    return _confirm(token, WITHDRAWING)
 
 
 @bp.route("/aanmelding/<token>/wissen", methods=["GET", "POST"])
 def erase(token: str) -> ResponseReturnValue:
-    return _confirm(
-        token,
-        "registration/erase.html",
-        registrations.erase,
-        _l("Your details have been erased."),
-        target=url_for(".erased"),
-    )
+    return _confirm(token, ERASING)
 
 
 @bp.get("/aanmelding/<token>/gegevens.json")
