@@ -9,9 +9,7 @@ invented: Dutch names from common lists, e-mail addresses at example.org/example
 
 from __future__ import annotations
 
-import hashlib
 import random
-import secrets
 import unicodedata
 from dataclasses import dataclass
 from datetime import timedelta
@@ -26,6 +24,7 @@ from ..models import (
     Assembly,
     CategoryOption,
     CategoryQuestion,
+    Channel,
     Invitation,
     InvitationBatch,
     Registration,
@@ -33,8 +32,11 @@ from ..models import (
     RegistrationAvailability,
     SessionDate,
 )
+from ..questionnaire.questions import load_questions
 from ..recruitment import codes
+from ..registration.household import household_key
 from ..timeutil import utcnow
+from ..tokens import new_token, token_digest
 
 DEMO_SEED = 2025
 ACTOR = "cli:demo"
@@ -148,16 +150,7 @@ class _Question:
 
 
 def _questions(session: Session, assembly: Assembly) -> dict[str, _Question]:
-    found: dict[str, _Question] = {}
-    query = select(CategoryQuestion).where(CategoryQuestion.assembly_id == assembly.id)
-    for question in session.exec(query):
-        options = session.exec(
-            select(CategoryOption)
-            .where(CategoryOption.question_id == question.id)
-            .order_by(col(CategoryOption.position))
-        )
-        found[question.category] = _Question(question, list(options))
-    return found
+    return {q.category: _Question(q, options) for q, options in load_questions(session, assembly)}
 
 
 def _ascii(text: str) -> str:
@@ -259,7 +252,7 @@ def add_demo_registrations(session: Session, assembly: Assembly, seed: int = DEM
                 return ref
 
     def person(
-        channel: str, invitation_id: int | None, municipality: str | None, surname: str | None
+        channel: Channel, invitation_id: int | None, municipality: str | None, surname: str | None
     ) -> str:
         region = REGIONS.get(municipality or "")
         chosen = {
@@ -271,7 +264,7 @@ def add_demo_registrations(session: Session, assembly: Assembly, seed: int = DEM
         special_consent = zorgen is not None and not zorgen.prefer_not
         name = people.name(gender, surname)
         email, phone = people.contact(name, age)
-        if channel == "letter":
+        if channel == Channel.LETTER:
             # Most answer in the first week after the letters arrive.
             created = letters_out + timedelta(hours=min(rng.expovariate(1 / 160), 34 * 24))
         else:
@@ -282,9 +275,7 @@ def add_demo_registrations(session: Session, assembly: Assembly, seed: int = DEM
                 "assembly_id": assembly.id,
                 "invitation_id": invitation_id,
                 "reference": ref,
-                "household_key": (
-                    f"inv:{invitation_id}" if invitation_id else f"own:{secrets.token_hex(12)}"
-                ),
+                "household_key": household_key(invitation_id),
                 "channel": channel,
                 "name": name,
                 "email": email,
@@ -301,7 +292,7 @@ def add_demo_registrations(session: Session, assembly: Assembly, seed: int = DEM
                 "updated_at": created,
                 "withdrawn_at": None,
                 "purged_at": None,
-                "token_hash": hashlib.sha256(secrets.token_bytes(32)).hexdigest(),
+                "token_hash": token_digest(new_token()),
             }
         )
         answers[ref] = [o for o in chosen.values() if o is not None]
@@ -310,21 +301,22 @@ def add_demo_registrations(session: Session, assembly: Assembly, seed: int = DEM
     for invitation_id, municipality in letters:
         if rng.random() >= RESPONSE.get(municipality, 0.065):
             continue
-        surname = person("letter", invitation_id, municipality, None)
+        surname = person(Channel.LETTER, invitation_id, municipality, None)
         if rng.random() < TWO_PERSON_HOUSEHOLDS:
-            person("letter", invitation_id, municipality, surname if rng.random() < 0.6 else None)
+            same_surname = surname if rng.random() < 0.6 else None
+            person(Channel.LETTER, invitation_id, municipality, same_surname)
     # Some people phone in with their letter at hand: staff enter them with its code.
     answered = {r["invitation_id"] for r in rows}
     unanswered = [letter for letter in letters if letter[0] not in answered]
     for invitation_id, municipality in rng.sample(
         unanswered, min(STAFF_WITH_LETTER, len(unanswered))
     ):
-        person("staff", invitation_id, municipality, None)
+        person(Channel.STAFF, invitation_id, municipality, None)
     municipalities = sorted(REGIONS)
     for _ in range(STAFF - STAFF_WITH_LETTER):
-        person("staff", None, rng.choice(municipalities), None)
+        person(Channel.STAFF, None, rng.choice(municipalities), None)
     for _ in range(OPEN):
-        person("open", None, rng.choice(municipalities), None)
+        person(Channel.OPEN, None, rng.choice(municipalities), None)
     for row in rng.sample(rows, min(WITHDRAWN, len(rows))):
         row["withdrawn_at"] = row["created_at"] + timedelta(days=rng.uniform(1, 10))
         row["updated_at"] = row["withdrawn_at"]

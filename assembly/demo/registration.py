@@ -3,9 +3,8 @@ pool, quota and draw demos) and four session dates. Made-up contact details only
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
@@ -15,6 +14,7 @@ from ..questionnaire.session_dates import SessionDateData, save_session_date
 from ..recruitment import codes
 from ..registration.settings import SettingsData, update_settings
 from ..tabular import Table
+from ..timeutil import from_local
 
 CONTACT = "Team Burgerberaad Zorg Zeeland, 0118 - 123 456, burgerberaad@example.org"
 # The five questions, one row per answer: category, question (nl, en), special category,
@@ -23,7 +23,7 @@ QUESTIONS = Path(__file__).with_name("questions.csv")
 COLUMNS = "category question question_en special value label label_en share prefer_not".split()
 YES = "ja"
 
-# (year, month, day, place) at 10:00 Dutch time.
+# (year, month, day, place) at 10:00 local time.
 SESSIONS = ((2027, 2, 6, "Goes"), (2027, 3, 6, "Middelburg"), (2027, 4, 10, "Terneuzen"),
             (2027, 5, 15, "Goes"))  # fmt: skip
 
@@ -61,9 +61,8 @@ def add_demo_form(session: Session, assembly: Assembly, actor: str = "cli:demo")
     """Questions, session dates and the contact; open registration stays off."""
     for question in demo_questions():
         save_question(session, actor, assembly, question)
-    dutch = ZoneInfo("Europe/Amsterdam")
     for number, (year, month, day, place) in enumerate(SESSIONS, start=1):
-        starts = datetime(year, month, day, 10, 0, tzinfo=dutch).astimezone(UTC)
+        starts = from_local(datetime(year, month, day, 10, 0))
         save_session_date(
             session, actor, assembly, SessionDateData(None, f"Bijeenkomst {number}", starts, place)
         )

@@ -14,7 +14,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import time, timedelta
 from typing import IO, Any
-from zoneinfo import ZoneInfo
 
 import segno
 from babel.dates import format_date
@@ -31,12 +30,11 @@ from sqlmodel import Session
 from .. import audit
 from ..errors import ServiceError
 from ..models import Assembly
-from ..timeutil import as_utc
+from ..timeutil import local_time
 from . import codes
 from .mail_merge import letter_rows_query
 
 LETTER_LOCALE = "nl"
-LOCAL_TIME = ZoneInfo("Europe/Amsterdam")
 PLACEHOLDERS = ("aanhef", "code", "url", "sluitingsdatum", "assemblee")
 PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 # The standard PDF fonts (no font files to ship) print the Windows-1252 character set.
@@ -249,7 +247,7 @@ def closing_date(assembly: Assembly) -> str:
     closes = assembly.registration_closes_at
     if closes is None:
         return ""
-    local = as_utc(closes).astimezone(LOCAL_TIME)
+    local = local_time(closes)
     day = local.date() - timedelta(days=1) if local.time() == time(0, 0) else local.date()
     return format_date(day, format="d MMMM y", locale=LETTER_LOCALE)
 

@@ -6,6 +6,8 @@ list says; five when it does not say).
 
 from __future__ import annotations
 
+import secrets
+
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func
 from sqlmodel import Session, col, select
@@ -22,6 +24,11 @@ class HouseholdFull(ServiceError):
 
     message = _l("As many people have registered with this code as live at the address.")
     field = "code"
+
+
+def household_key(invitation_id: int | None) -> str:
+    """Who lives together: everyone with one letter; without a letter, a household of one."""
+    return f"inv:{invitation_id}" if invitation_id is not None else f"own:{secrets.token_hex(12)}"
 
 
 def household_limit(session: Session, invitation: Invitation) -> int:

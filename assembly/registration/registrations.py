@@ -45,7 +45,7 @@ from ..settings import settings
 from ..timeutil import as_utc, utcnow
 from ..tokens import new_token, token_digest
 from .contact import display_phone, normalise_email, normalise_phone
-from .household import HouseholdFull, has_room, household_members
+from .household import HouseholdFull, has_room, household_key, household_members
 
 REFERENCE_LENGTH = 8
 MAX_NAME = 200
@@ -269,7 +269,7 @@ def register(
         assembly_id=assembly.id,
         invitation_id=invitation.id if invitation else None,
         reference=_new_reference(session),
-        household_key=f"inv:{invitation.id}" if invitation else f"own:{secrets.token_hex(12)}",
+        household_key=household_key(invitation.id if invitation else None),
         channel=channel,
         token_hash=token_digest(token),
     )

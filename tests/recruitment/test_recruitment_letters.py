@@ -86,10 +86,11 @@ def test_default_text_uses_the_placeholders_in_plain_dutch(app) -> None:
         (None, ""),
     ],
 )
-def test_closing_date_in_dutch(closes: datetime | None, expected: str) -> None:
-    assert letters.closing_date(Assembly(slug="x", name="x", registration_closes_at=closes)) == (
-        expected
-    )
+def test_closing_date_in_dutch(app, closes: datetime | None, expected: str) -> None:
+    with app.app_context():  # the local clock is the installation's setting
+        assert letters.closing_date(
+            Assembly(slug="x", name="x", registration_closes_at=closes)
+        ) == (expected)
 
 
 def test_unknown_placeholders_stray_braces_and_unprintable_characters_are_rejected() -> None:
