@@ -51,6 +51,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         mail,
         pool,
         public,
+        questionnaire,
         recruitment,
         registration,
     )
@@ -58,7 +59,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     # The stages along the journey, each registering its own pages (and, by importing
     # them, its background jobs, before the job queue is built).
-    for area in (public, dashboard, audit, mail, recruitment, registration, pool, draw):
+    areas = (public, dashboard, audit, mail, recruitment, questionnaire, registration, pool, draw)
+    for area in areas:
         area.init_app(app)
     db.init_app(app)
     jobs.init_app(app)

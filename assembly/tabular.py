@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import csv
 import re
-from collections.abc import Collection, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import IO
 
+from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
 
 from sortition.io import detect_delimiter
@@ -168,9 +169,11 @@ class Table:
         that cannot be read (bytes that are not UTF-8, a cell longer than
         :data:`MAX_FIELD_CHARS`, a broken quote)."""
         for record in self._records():
-            if not any(cell.strip() for cell in record):
+            # map() with built-ins rather than generator expressions: this loop runs for
+            # every row of half a million.
+            if not any(map(str.strip, record)):
                 continue
-            if any(len(cell) > MAX_FIELD_CHARS for cell in record):
+            if max(map(len, record)) > MAX_FIELD_CHARS:
                 raise TableUnreadable("too_long", self._line)
             if len(record) > len(self.header) and not any(
                 cell.strip() for cell in record[len(self.header) :]
@@ -182,3 +185,74 @@ class Table:
         """The column called ``name`` as titled in the file ("" when it has none)."""
         index = self.positions.get(name)
         return self.header[index] if index is not None else ""
+
+
+# --- the report of an import ----------------------------------------------------------------
+
+# A report keeps this many row errors to show; it still counts every row with errors.
+MAX_REPORTED_ERRORS = 200
+
+# The reasons the reader and every import give, as the import pages word them; an import
+# adds its own (a postcode, an e-mail address...).
+REASONS: dict[str, LazyString] = {
+    "missing_column": _l("This required column is missing."),
+    "columns": _l("The row has a different number of columns than the header."),
+    "empty": _l("Empty; a value is required."),
+    "too_long": _l("Too long."),
+    "encoding": _l("The file cannot be read from here on: save it as CSV in UTF-8."),
+    "cell_too_long": _l(
+        "A cell is longer than 10,000 characters: the file cannot be read from here on."
+    ),
+}
+# The reasons that stop an import as a whole: importing only the valid rows cannot help.
+FATAL_REASONS = ("missing_column", "encoding", "cell_too_long")
+
+
+@dataclass
+class ImportReport:
+    """How an import of a table went: rows read, imported, and the errors found."""
+
+    rows: int = 0
+    imported: int = 0
+    invalid_rows: int = 0
+    errors: list[RowError] = field(default_factory=list)
+    delimiter: str = ","
+    saved: bool = False
+
+    @property
+    def more_errors(self) -> int:
+        """Rows with errors beyond those listed."""
+        return max(0, self.invalid_rows - len({e.row for e in self.errors}))
+
+    @property
+    def fatal(self) -> bool:
+        """The file could not be used at all (see :data:`FATAL_REASONS`)."""
+        return any(e.reason in FATAL_REASONS for e in self.errors)
+
+    def add(self, error: RowError) -> None:
+        if len(self.errors) < MAX_REPORTED_ERRORS:
+            self.errors.append(error)
+
+    def invalid(self, errors: Iterable[RowError]) -> None:
+        """Count one row with ``errors``."""
+        self.invalid_rows += 1
+        for error in errors:
+            self.add(error)
+
+    def missing(self, columns: Iterable[str]) -> None:
+        """The header lacks these required columns (named as the page names them)."""
+        self.invalid(RowError(1, name, "missing_column") for name in columns)
+
+    def unreadable(self, error: TableUnreadable) -> None:
+        """The file cannot be read from ``error``'s row on (also a broken quote)."""
+        reason = "cell_too_long" if error.error.reason == "too_long" else "encoding"
+        self.invalid([RowError(error.error.row, "", reason)])
+
+
+class ImportRejected(ServiceError):
+    """Nothing was imported: the file has errors (and the organiser did not choose to
+    import only the valid rows), or cannot be used at all; ``report`` says which."""
+
+    def __init__(self, report: ImportReport) -> None:
+        super().__init__()
+        self.report = report

@@ -3,7 +3,7 @@
 Generates a synthetic registry extract (Zeeland municipalities, as in the demo) and then,
 per run, on a fresh database and with the application's own service functions:
 
-a. imports the addresses synchronously (``service.import_addresses``, one transaction):
+a. imports the addresses synchronously (``addresses.import_addresses``, one transaction):
    wall time and the peak memory of the process (``ru_maxrss``);
 a'. imports them as the web application does, through the background job
    (``import_job.start`` + ``import_job.run``: short transactions into a staging table,
@@ -65,8 +65,8 @@ def write_registry(path: Path, rows: int, seed: int = 2025) -> None:
     """``rows`` addresses over the 13 Zeeland municipalities in proportion to population,
     written row by row (the file, not the generator, is what gets big)."""
     sys.path.insert(0, str(REPO))
-    from assembly.recruitment.demo import STREETS, ZEELAND
-    from assembly.recruitment.service import largest_remainder
+    from assembly.demo.recruitment import STREETS, ZEELAND
+    from assembly.recruitment.lottery import largest_remainder
 
     population = {name: float(people) for name, people, _pc in ZEELAND}
     counts = largest_remainder(rows, population, {name: rows for name in population})
@@ -175,7 +175,7 @@ def _assembly(session: Any) -> Any:
 
 def child_import(database_url: str, csv_path: Path, work: Path, job: bool) -> dict[str, Any]:
     from assembly.db import get_engine, new_session
-    from assembly.recruitment import import_job, service
+    from assembly.recruitment import addresses, import_job
 
     app = _app(database_url, work)
     with app.app_context():
@@ -199,7 +199,7 @@ def child_import(database_url: str, csv_path: Path, work: Path, job: bool) -> di
         else:
             saved = 0.0
             with csv_path.open("rb") as upload:
-                report = service.import_addresses(session, "benchmark", item, upload)
+                report = addresses.import_addresses(session, "benchmark", item, upload)
             session.commit()
             imported, rows = report.imported, report.rows
         seconds = time.perf_counter() - started
@@ -218,15 +218,15 @@ def child_import(database_url: str, csv_path: Path, work: Path, job: bool) -> di
 
 def child_draw(database_url: str, work: Path, letters: int) -> dict[str, Any]:
     from assembly.db import new_session
-    from assembly.recruitment import service
+    from assembly.recruitment import lottery
 
     app = _app(database_url, work)
     with app.app_context():
         session = new_session(app)
         item = _assembly(session)
         started = time.perf_counter()
-        batch = service.draw_batch(
-            session, "benchmark", item, service.DrawRequest(letters=letters, seed="benchmark")
+        batch = lottery.draw_batch(
+            session, "benchmark", item, lottery.DrawRequest(letters=letters, seed="benchmark")
         )
         session.commit()
         seconds = time.perf_counter() - started
@@ -237,7 +237,7 @@ def child_draw(database_url: str, work: Path, letters: int) -> dict[str, Any]:
 def child_pdf(database_url: str, work: Path, letters: int) -> dict[str, Any]:
     from assembly.db import new_session
     from assembly.recruitment import letters as letters_module
-    from assembly.recruitment import service
+    from assembly.recruitment import mail_merge
 
     app = _app(database_url, work)
     with app.app_context():
@@ -245,7 +245,7 @@ def child_pdf(database_url: str, work: Path, letters: int) -> dict[str, Any]:
         item = _assembly(session)
         started = time.perf_counter()
         # As the download does: the rows of one file, then the pages.
-        query = service.letter_rows_query(item, 1).limit(letters)
+        query = mail_merge.letter_rows_query(item, 1).limit(letters)
         rows = letters_module.letters_from_rows(session.execute(query))
         session.commit()
         with tempfile.TemporaryFile() as out:

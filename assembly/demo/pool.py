@@ -9,16 +9,14 @@ invented: Dutch names from common lists, e-mail addresses at example.org/example
 
 from __future__ import annotations
 
-import hashlib
 import random
-import secrets
 import unicodedata
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import insert
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from .. import audit
 from ..models import (
@@ -26,6 +24,7 @@ from ..models import (
     Assembly,
     CategoryOption,
     CategoryQuestion,
+    Channel,
     Invitation,
     InvitationBatch,
     Registration,
@@ -33,8 +32,11 @@ from ..models import (
     RegistrationAvailability,
     SessionDate,
 )
+from ..questionnaire.questions import load_questions
 from ..recruitment import codes
+from ..registration.household import household_key
 from ..timeutil import utcnow
+from ..tokens import new_token, token_digest
 
 DEMO_SEED = 2025
 ACTOR = "cli:demo"
@@ -148,16 +150,7 @@ class _Question:
 
 
 def _questions(session: Session, assembly: Assembly) -> dict[str, _Question]:
-    found: dict[str, _Question] = {}
-    query = select(CategoryQuestion).where(CategoryQuestion.assembly_id == assembly.id)
-    for question in session.exec(query):
-        options = session.exec(
-            select(CategoryOption)
-            .where(CategoryOption.question_id == question.id)
-            .order_by(CategoryOption.position)  # type: ignore[arg-type]
-        )
-        found[question.category] = _Question(question, list(options))
-    return found
+    return {q.category: _Question(q, options) for q, options in load_questions(session, assembly)}
 
 
 def _ascii(text: str) -> str:
@@ -189,7 +182,9 @@ class _People:
         return self.rng.choices(real, weights=weights)[0]
 
     def name(self, gender: str, surname: str | None = None) -> str:
-        pool = {"vrouw": FIRST_NAMES_FEMALE, "man": FIRST_NAMES_MALE}.get(gender)
+        pool: tuple[str, ...] | None = {"vrouw": FIRST_NAMES_FEMALE, "man": FIRST_NAMES_MALE}.get(
+            gender
+        )
         if pool is None:
             pool = self.rng.choice((FIRST_NAMES_FEMALE, FIRST_NAMES_MALE, FIRST_NAMES_OTHER))
         return f"{self.rng.choice(pool)} {surname or self.rng.choice(SURNAMES)}"
@@ -216,6 +211,10 @@ class _People:
         return email, phone
 
 
+def _value_of(option: CategoryOption | None) -> str:
+    return option.value if option is not None else ""
+
+
 def add_demo_registrations(session: Session, assembly: Assembly, seed: int = DEMO_SEED) -> int:
     """Fill the pool of ``assembly`` from its first letter batch; returns how many people.
 
@@ -227,16 +226,16 @@ def add_demo_registrations(session: Session, assembly: Assembly, seed: int = DEM
     people = _People(rng, questions)
     dates = list(
         session.exec(
-            select(SessionDate.id).where(SessionDate.assembly_id == assembly.id)  # type: ignore[call-overload]
+            select(col(SessionDate.id)).where(SessionDate.assembly_id == assembly.id)
         )
     )
     letters = list(
         session.exec(
             select(Invitation.id, Address.municipality)
-            .join(InvitationBatch, Invitation.batch_id == InvitationBatch.id)  # type: ignore[arg-type]
-            .join(Address, Invitation.address_id == Address.id)  # type: ignore[arg-type]
+            .join(InvitationBatch, col(Invitation.batch_id) == col(InvitationBatch.id))
+            .join(Address, col(Invitation.address_id) == col(Address.id))
             .where(InvitationBatch.assembly_id == assembly.id)
-            .order_by(Invitation.id)  # type: ignore[arg-type]
+            .order_by(col(Invitation.id))
         )
     )
     now = utcnow()
@@ -253,20 +252,19 @@ def add_demo_registrations(session: Session, assembly: Assembly, seed: int = DEM
                 return ref
 
     def person(
-        channel: str, invitation_id: int | None, municipality: str | None, surname: str | None
+        channel: Channel, invitation_id: int | None, municipality: str | None, surname: str | None
     ) -> str:
         region = REGIONS.get(municipality or "")
         chosen = {
             category: people.answer(category, region if category == "regio" else None)
             for category in questions
         }
-        gender = chosen["geslacht"].value if chosen.get("geslacht") else ""
-        age = chosen["leeftijd"].value if chosen.get("leeftijd") else ""
+        gender, age = (_value_of(chosen.get("geslacht")), _value_of(chosen.get("leeftijd")))
         zorgen = chosen.get("zorgen")
         special_consent = zorgen is not None and not zorgen.prefer_not
         name = people.name(gender, surname)
         email, phone = people.contact(name, age)
-        if channel == "letter":
+        if channel == Channel.LETTER:
             # Most answer in the first week after the letters arrive.
             created = letters_out + timedelta(hours=min(rng.expovariate(1 / 160), 34 * 24))
         else:
@@ -277,9 +275,7 @@ def add_demo_registrations(session: Session, assembly: Assembly, seed: int = DEM
                 "assembly_id": assembly.id,
                 "invitation_id": invitation_id,
                 "reference": ref,
-                "household_key": (
-                    f"inv:{invitation_id}" if invitation_id else f"own:{secrets.token_hex(12)}"
-                ),
+                "household_key": household_key(invitation_id),
                 "channel": channel,
                 "name": name,
                 "email": email,
@@ -296,7 +292,7 @@ def add_demo_registrations(session: Session, assembly: Assembly, seed: int = DEM
                 "updated_at": created,
                 "withdrawn_at": None,
                 "purged_at": None,
-                "token_hash": hashlib.sha256(secrets.token_bytes(32)).hexdigest(),
+                "token_hash": token_digest(new_token()),
             }
         )
         answers[ref] = [o for o in chosen.values() if o is not None]
@@ -305,28 +301,31 @@ def add_demo_registrations(session: Session, assembly: Assembly, seed: int = DEM
     for invitation_id, municipality in letters:
         if rng.random() >= RESPONSE.get(municipality, 0.065):
             continue
-        surname = person("letter", invitation_id, municipality, None)
+        surname = person(Channel.LETTER, invitation_id, municipality, None)
         if rng.random() < TWO_PERSON_HOUSEHOLDS:
-            person("letter", invitation_id, municipality, surname if rng.random() < 0.6 else None)
+            same_surname = surname if rng.random() < 0.6 else None
+            person(Channel.LETTER, invitation_id, municipality, same_surname)
     # Some people phone in with their letter at hand: staff enter them with its code.
     answered = {r["invitation_id"] for r in rows}
     unanswered = [letter for letter in letters if letter[0] not in answered]
     for invitation_id, municipality in rng.sample(
         unanswered, min(STAFF_WITH_LETTER, len(unanswered))
     ):
-        person("staff", invitation_id, municipality, None)
+        person(Channel.STAFF, invitation_id, municipality, None)
     municipalities = sorted(REGIONS)
     for _ in range(STAFF - STAFF_WITH_LETTER):
-        person("staff", None, rng.choice(municipalities), None)
+        person(Channel.STAFF, None, rng.choice(municipalities), None)
     for _ in range(OPEN):
-        person("open", None, rng.choice(municipalities), None)
+        person(Channel.OPEN, None, rng.choice(municipalities), None)
     for row in rng.sample(rows, min(WITHDRAWN, len(rows))):
         row["withdrawn_at"] = row["created_at"] + timedelta(days=rng.uniform(1, 10))
         row["updated_at"] = row["withdrawn_at"]
 
     if not rows:
         return 0
-    session.execute(insert(Registration.__table__), rows)  # type: ignore[attr-defined]
+    # Core rows through the session's connection: no ORM bookkeeping per person.
+    connection = session.connection()
+    connection.execute(insert(Registration), rows)
     ids = dict(
         session.exec(
             select(Registration.reference, Registration.id).where(
@@ -339,7 +338,7 @@ def add_demo_registrations(session: Session, assembly: Assembly, seed: int = DEM
         for ref, options in answers.items()
         for option in options
     ]
-    session.execute(insert(RegistrationAnswer.__table__), answer_rows)  # type: ignore[attr-defined]
+    connection.execute(insert(RegistrationAnswer), answer_rows)
     availability_rows = []
     for ref in answers:
         if not dates:
@@ -347,7 +346,7 @@ def add_demo_registrations(session: Session, assembly: Assembly, seed: int = DEM
         free = [d for d in dates if rng.random() < 0.85] or [rng.choice(dates)]
         availability_rows += [{"registration_id": ids[ref], "session_date_id": d} for d in free]
     if availability_rows:
-        session.execute(insert(RegistrationAvailability.__table__), availability_rows)  # type: ignore[attr-defined]
+        connection.execute(insert(RegistrationAvailability), availability_rows)
     audit.record(
         session,
         ACTOR,

@@ -8,7 +8,8 @@ import random
 from sqlmodel import Session
 
 from ..models import Assembly, InvitationBatch
-from ..recruitment import service
+from ..recruitment.addresses import AddressReport, import_addresses
+from ..recruitment.lottery import DrawRequest, draw_batch
 
 # The thirteen Zeeland municipalities: approximate population and a postcode range.
 ZEELAND = (
@@ -65,9 +66,7 @@ def address_csv(total: int = 20_000, seed: int = 2025) -> bytes:
 
 def fill(
     session: Session, actor: str, assembly: Assembly, addresses: int = 20_000, letters: int = 10_000
-) -> tuple[service.ImportReport, InvitationBatch]:
-    report = service.import_addresses(session, actor, assembly, io.BytesIO(address_csv(addresses)))  # type: ignore[arg-type]
-    batch = service.draw_batch(
-        session, actor, assembly, service.DrawRequest(letters=letters, seed=DEMO_SEED)
-    )
+) -> tuple[AddressReport, InvitationBatch]:
+    report = import_addresses(session, actor, assembly, io.BytesIO(address_csv(addresses)))
+    batch = draw_batch(session, actor, assembly, DrawRequest(letters=letters, seed=DEMO_SEED))
     return report, batch

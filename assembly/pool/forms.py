@@ -1,18 +1,18 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, IntegerField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from ..models import CategoryOption, CategoryQuestion, SessionDate
+from ..models import SessionDate
+from ..questionnaire.questions import Questions
+from ..recruitment.forms import CsvUploadForm, csv_file
 from ..registration.forms import registration_form_class
-from .privacy import MAX_RETENTION_MONTHS
-
-Questions = Sequence[tuple[CategoryQuestion, Sequence[CategoryOption]]]
+from ..registration.settings import MAX_RETENTION_MONTHS
 
 
 def staff_form_class(
@@ -22,8 +22,9 @@ def staff_form_class(
     base = registration_form_class(questions, session_dates, staff=True)
     if not with_code or hasattr(base, "code"):
         return base
+    parent: Any = base  # a class made at run time, which mypy cannot follow
 
-    class StaffRegistrationForm(base):  # type: ignore[valid-type,misc]
+    class StaffRegistrationForm(parent):
         code = StringField(
             _l("Code from the letter (optional)"),
             validators=[Optional(), Length(max=20)],
@@ -36,11 +37,10 @@ def staff_form_class(
     return StaffRegistrationForm
 
 
-class ImportForm(FlaskForm):
-    file = FileField(
+class ImportForm(CsvUploadForm):
+    file = csv_file(
         _l("Registrations (CSV)"),
-        validators=[FileRequired(_l("Choose a CSV file."))],
-        description=_l(
+        _l(
             "Columns: name, email, phone, and one column per category named like the "
             "category; optional: code, availability. Separated by commas or semicolons."
         ),
@@ -49,11 +49,6 @@ class ImportForm(FlaskForm):
         _l("These people gave their consent on the paper form"),
         validators=[DataRequired(_l("Confirm that these people gave their consent."))],
     )
-    only_valid = BooleanField(_l("If some rows have errors, import only the valid rows"))
-
-
-class ConfirmForm(FlaskForm):
-    """A button whose only field is the CSRF token (withdraw, re-activate)."""
 
 
 class RetentionForm(FlaskForm):

@@ -19,11 +19,13 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import String, cast, delete, func, literal, update
-from sqlmodel import Session, select
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import CursorResult, Result, String, cast, delete, func, literal, update
+from sqlmodel import Session, col, select
 
 from .. import audit, signals
 from ..audit import Actor
+from ..errors import ServiceError
 from ..models import (
     Address,
     Assembly,
@@ -33,17 +35,20 @@ from ..models import (
     RegistrationAnswer,
     RegistrationAvailability,
 )
+from ..registration.settings import MAX_RETENTION_MONTHS
 from ..timeutil import as_utc, utcnow
 
-MAX_RETENTION_MONTHS = 120
 
-
-class PrivacyError(Exception):
-    pass
-
-
-class LettersNotSent(PrivacyError):
+class LettersNotSent(ServiceError):
     """The address list is still needed: no letters have been drawn from it yet."""
+
+    message = _l("The address list is still needed: no letters have been drawn yet.")
+
+
+class NoFinalPanel(ServiceError):
+    """People's data can only be purged once the panel is final."""
+
+    message = _l("This is not possible yet: there is no final panel.")
 
 
 @dataclass(frozen=True)
@@ -62,9 +67,7 @@ def final_panel(session: Session, assembly: Assembly) -> FinalPanel | None:
     known here, and purging people is only possible from the command line with an
     explicit list.
     """
-    found: Any = signals.first_answer(
-        signals.final_panel_requested.send(assembly, session=session)
-    )
+    found: Any = signals.first_answer(signals.final_panel_requested.send(assembly, session=session))
     if found is None:
         return None
     final_at, ids = found
@@ -81,6 +84,12 @@ def add_months(day: date, months: int) -> date:
         except ValueError:
             continue
     return date(year, month + 1, min(day.day, 28))
+
+
+def _rowcount(result: Result[Any]) -> int:
+    # An UPDATE's result is a cursor result, which has the row count.
+    assert isinstance(result, CursorResult)
+    return int(result.rowcount or 0)
 
 
 def purge_due_on(assembly: Assembly, final_at: datetime) -> date:
@@ -122,7 +131,7 @@ def status(session: Session, assembly: Assembly) -> Status:
         select(func.count()).select_from(Address).where(Address.assembly_id == assembly.id)
     ).one()
     total, purged = session.exec(
-        select(func.count(), func.count(Registration.purged_at)).where(
+        select(func.count(), func.count(col(Registration.purged_at))).where(
             Registration.assembly_id == assembly.id
         )
     ).one()
@@ -152,7 +161,7 @@ def purge_addresses(session: Session, assembly: Assembly, *, actor: Actor) -> in
         raise LettersNotSent()
     result = session.execute(
         update(Address)
-        .where(Address.assembly_id == assembly.id)  # type: ignore[arg-type]
+        .where(col(Address.assembly_id) == assembly.id)
         .values(
             street="",
             house_number="",
@@ -160,7 +169,7 @@ def purge_addresses(session: Session, assembly: Assembly, *, actor: Actor) -> in
             external_id=literal("purged-").concat(cast(Address.id, String)),
         )
     )
-    count = int(result.rowcount or 0)  # type: ignore[attr-defined]
+    count = _rowcount(result)
     assembly.addresses_purged_at = utcnow()
     session.add(assembly)
     audit.record(session, actor, "privacy.purge_addresses", assembly, {"addresses": count})
@@ -188,28 +197,28 @@ def purge_unselected(
     """
     keep = sorted({int(i) for i in keep_registration_ids})
     targets = [
-        Registration.assembly_id == assembly.id,
-        Registration.purged_at.is_(None),  # type: ignore[union-attr]
+        col(Registration.assembly_id) == assembly.id,
+        col(Registration.purged_at).is_(None),
     ]
     if keep:
-        targets.append(Registration.id.not_in(keep))  # type: ignore[union-attr]
+        targets.append(col(Registration.id).not_in(keep))
     target_ids = select(Registration.id).where(*targets)
 
     # The anonymous counts first, of those who were in the pool (not withdrawn).
     counted = session.exec(
         select(RegistrationAnswer.option_id, func.count())
-        .join(Registration, RegistrationAnswer.registration_id == Registration.id)  # type: ignore[arg-type]
-        .where(*targets, Registration.withdrawn_at.is_(None))  # type: ignore[union-attr]
-        .group_by(RegistrationAnswer.option_id)
+        .join(Registration, col(RegistrationAnswer.registration_id) == col(Registration.id))
+        .where(*targets, col(Registration.withdrawn_at).is_(None))
+        .group_by(col(RegistrationAnswer.option_id))
     ).all()
     _add_to_snapshot(session, assembly, counted)
 
     session.execute(
-        delete(RegistrationAnswer).where(RegistrationAnswer.registration_id.in_(target_ids))  # type: ignore[attr-defined]
+        delete(RegistrationAnswer).where(col(RegistrationAnswer.registration_id).in_(target_ids))
     )
     session.execute(
         delete(RegistrationAvailability).where(
-            RegistrationAvailability.registration_id.in_(target_ids)  # type: ignore[attr-defined]
+            col(RegistrationAvailability.registration_id).in_(target_ids)
         )
     )
     now = utcnow()
@@ -229,7 +238,7 @@ def purge_unselected(
         )
         .execution_options(synchronize_session=False)
     )
-    purged = int(result.rowcount or 0)  # type: ignore[attr-defined]
+    purged = _rowcount(result)
     session.expire_all()  # loaded registrations must not write their old values back
     audit.record(
         session,
@@ -241,6 +250,17 @@ def purge_unselected(
     return PurgeResult(purged, len(keep))
 
 
+def purge_not_selected(session: Session, assembly: Assembly, *, actor: Actor) -> PurgeResult:
+    """Purge everyone but the final panel's members and reserves (the organiser's button).
+
+    Raises :class:`NoFinalPanel` while the panel is not final.
+    """
+    panel = final_panel(session, assembly)
+    if panel is None:
+        raise NoFinalPanel()
+    return purge_unselected(session, assembly, panel.keep_registration_ids, actor=actor)
+
+
 def _add_to_snapshot(
     session: Session, assembly: Assembly, counted: Iterable[tuple[int, int]]
 ) -> None:
@@ -250,11 +270,12 @@ def _add_to_snapshot(
             select(PoolCountSnapshot).where(PoolCountSnapshot.assembly_id == assembly.id)
         )
     }
+    assert assembly.id is not None
     now = utcnow()
     for option_id, n in counted:
         row = existing.get(option_id)
         if row is None:
-            row = PoolCountSnapshot(assembly_id=assembly.id, option_id=option_id, people=0)  # type: ignore[arg-type]
+            row = PoolCountSnapshot(assembly_id=assembly.id, option_id=option_id, people=0)
         row.people += n
         row.updated_at = now
         session.add(row)
@@ -302,10 +323,10 @@ def purge_expired(
 def _count_purgeable(session: Session, assembly: Assembly, panel: FinalPanel) -> int:
     query = select(func.count()).where(
         Registration.assembly_id == assembly.id,
-        Registration.purged_at.is_(None),  # type: ignore[union-attr]
+        col(Registration.purged_at).is_(None),
     )
     if panel.keep_registration_ids:
-        query = query.where(Registration.id.not_in(sorted(panel.keep_registration_ids)))  # type: ignore[union-attr]
+        query = query.where(col(Registration.id).not_in(sorted(panel.keep_registration_ids)))
     return session.exec(query).one()
 
 
@@ -316,11 +337,11 @@ def ids_for_references(session: Session, assembly: Assembly, references: Iterabl
         session.exec(
             select(Registration.reference, Registration.id).where(
                 Registration.assembly_id == assembly.id,
-                Registration.reference.in_(sorted(wanted)),  # type: ignore[attr-defined]
+                col(Registration.reference).in_(sorted(wanted)),
             )
         ).all()
     )
     unknown = wanted - set(found)
     if unknown:
         raise KeyError(sorted(unknown)[0])
-    return {int(i) for i in found.values()}
+    return {i for i in found.values() if i is not None}

@@ -1,70 +1,48 @@
-"""The respondent pool (aanmeldingen) and the privacy page in the organisers' area."""
+"""The respondent pool (aanmeldingen) in the organisers' area: the table, one person,
+entries by staff, the composition, and CSV in and out."""
 
 from __future__ import annotations
 
 import codecs
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Response, abort, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 
-from ..access import (
-    EDITORS,
-    assembly_by_slug,
-    current_staff,
-    require_assembly_access,
-    staff_required,
-)
+from ..access import EDITORS, current_staff
+from ..actions import act, current_assembly, requires, staff_blueprint
 from ..db import get_session
 from ..downloads import private_download
-from ..flashing import flash_form_errors
-from ..models import Assembly, Registration
+from ..errors import ServiceError
+from ..models import Channel, Registration
 from ..questionnaire.questions import load_questions, option_label, question_text
-from ..questionnaire.session_dates import load_session_dates
-from ..recruitment import service as recruitment
-from ..registration import forms as registration_forms
-from ..registration import service as registrations
-from . import commands, privacy, service
-from .forms import (
-    ConfirmForm,
-    ImportForm,
-    PurgeAddressesForm,
-    PurgeUnselectedForm,
-    RetentionForm,
-    staff_form_class,
-)
+from ..questionnaire.session_dates import load_session_dates, session_date_label
+from ..registration import registrations
+from ..registration.contact import display_phone
+from ..registration.forms import ConfirmForm, PersonForm
+from ..tabular import REASONS as TABLE_REASONS
+from ..tabular import ImportRejected, ImportReport
+from . import composition, export, imports, staff, table
+from .forms import ImportForm, staff_form_class
 
-bp = Blueprint("pool", __name__, url_prefix="/beheer/a/<slug>", cli_group=None)
+bp = staff_blueprint("pool", __name__)
 
 CHANNEL_LABELS = {
-    "letter": _l("Letter"),
-    "open": _l("Open registration"),
-    "staff": _l("By staff"),
-    "import": _l("Imported"),
+    Channel.LETTER: _l("Letter"),
+    Channel.OPEN: _l("Open registration"),
+    Channel.STAFF: _l("By staff"),
+    Channel.IMPORT: _l("Imported"),
 }
 STATUS_LABELS = {
-    "active": _l("In the pool"),
-    "withdrawn": _l("Withdrawn"),
-    "purged": _l("Data removed"),
+    table.PoolStatus.ACTIVE: _l("In the pool"),
+    table.PoolStatus.WITHDRAWN: _l("Withdrawn"),
+    table.PoolStatus.PURGED: _l("Data removed"),
 }
-REASONS = {
-    "missing_column": _l("This required column is missing."),
-    "columns": _l("The row has a different number of columns than the header."),
-    "empty": _l("Empty; a value is required."),
-    "too_long": _l("Too long."),
-    "contact": _l("Neither an e-mail address nor a phone number."),
-    "email": _l("Not a valid e-mail address."),
-    "phone": _l("Not a valid phone number."),
-    "value": _l("Not one of the values or answers of this category."),
-    "availability": _l("Not a session: use its number, its date or its name."),
-    "code": _l("No letter of this assembly has this code."),
-    "household_full": _l("As many people have registered with this code as live at the address."),
-    "duplicate": _l("This person already occurs higher up in the file."),
-    "too_many": _l("Too many rows: import at most 20,000 at a time."),
-    "encoding": _l("The file cannot be read from here on: save it as CSV in UTF-8."),
-}
+REASONS = {**TABLE_REASONS, **imports.REASONS}
 
 
 def _can_edit() -> bool:
@@ -72,39 +50,43 @@ def _can_edit() -> bool:
     return user is not None and user.role in EDITORS
 
 
-def _registration(item: Assembly, reference: str) -> Registration:
-    found = service.find(get_session(), item, reference)
+def _registration(reference: str) -> Registration:
+    found = table.find(get_session(), current_assembly(), reference)
     if found is None:
         abort(404)
     return found
 
 
-def _labels() -> dict[str, Any]:
-    return {"channel_labels": CHANNEL_LABELS, "status_labels": STATUS_LABELS}
-
-
-def _field_errors(form: FlaskForm) -> bool:
-    """Whether a field other than the CSRF token has an error, to show next to it."""
-    return bool(form.errors.keys() - {"csrf_token"})
+def _page(template: str, **context: Any) -> str:
+    return render_template(
+        template,
+        assembly=current_assembly(),
+        channel_labels=CHANNEL_LABELS,
+        status_labels=STATUS_LABELS,
+        **context,
+    )
 
 
 # --- the table ---------------------------------------------------------------------------
 
 
-def _query_from_args() -> service.PoolQuery:
+def _query_from_args() -> table.PoolQuery:
     args = request.args
     options = tuple(sorted({v for v in args.getlist("value", type=int) if v > 0}))
-    return service.PoolQuery(
+    channel = args.get("channel", "")
+    status = args.get("status", "")
+    sort = args.get("sort", "newest")
+    return table.PoolQuery(
         search=(args.get("q") or "")[:200],
         options=options,
-        channel=args.get("channel", "") if args.get("channel") in service.CHANNELS else "",
-        status=args.get("status", "") if args.get("status") in service.STATUSES else "",
-        sort=args.get("sort", "newest") if args.get("sort") in service.SORTS else "newest",
+        channel=channel if channel in set(Channel) else "",
+        status=status if status in set(table.PoolStatus) else "",
+        sort=sort if sort in table.SORTS else "newest",
         page=max(1, args.get("page", 1, type=int) or 1),
     )
 
 
-def _page_args(query: service.PoolQuery, page: int) -> dict[str, Any]:
+def _page_args(query: table.PoolQuery, page: int) -> dict[str, Any]:
     args: dict[str, Any] = {"page": page}
     if query.search:
         args["q"] = query.search
@@ -131,207 +113,174 @@ def _page_numbers(page: int, pages: int) -> list[int | None]:
 
 
 @bp.get("/aanmeldingen/")
-@staff_required()
-def index(slug: str) -> str:
-    item = require_assembly_access(assembly_by_slug(slug))
+def index() -> str:
     session = get_session()
+    item = current_assembly()
     personal = _can_edit()
     query = _query_from_args()
-    page = service.pool_page(session, item, query, personal=personal)
-    return render_template(
+    page = table.pool_page(session, item, query, personal=personal)
+    return _page(
         "pool/index.html",
-        assembly=item,
         query=query,
         page=page,
         questions=load_questions(session, item),
-        counts=service.counts(session, item),
+        counts=table.counts(session, item),
         page_numbers=_page_numbers(page.page, page.pages),
         page_args=lambda n: _page_args(query, n),
         can_edit=personal,
-        channels=service.CHANNELS,
-        statuses=service.STATUSES,
-        **_labels(),
+        channels=list(Channel),
+        statuses=list(table.PoolStatus),
     )
 
 
-@bp.get("/aanmeldingen/samenstelling")
-@staff_required()
-def composition(slug: str) -> str:
-    item = require_assembly_access(assembly_by_slug(slug))
+@bp.get("/aanmeldingen/samenstelling", endpoint="composition")
+def composition_page() -> str:
     session = get_session()
-    return render_template(
+    item = current_assembly()
+    return _page(
         "pool/composition.html",
-        assembly=item,
-        categories=service.composition(session, item),
-        responses=service.response_rates(session, item),
-        other_channels=service.other_channels(session, item),
-        counts=service.counts(session, item),
+        categories=composition.composition(session, item),
+        responses=composition.response_rates(session, item),
+        other_channels=composition.other_channels(session, item),
+        counts=table.counts(session, item),
         option_label=option_label,
         question_text=question_text,
-        **_labels(),
     )
 
 
 # --- one person ----------------------------------------------------------------------------
 
 
-def _staff_form(item: Assembly, *, with_code: bool) -> tuple[FlaskForm, Any, Any]:
-    session = get_session()
-    questions = load_questions(session, item)
-    dates = load_session_dates(session, item)
-    form_class = staff_form_class(questions, dates, with_code=with_code)
-    return form_class(), questions, dates
+def _person_form(*, with_code: bool) -> PersonForm:
+    return PersonForm.build(
+        get_session(), current_assembly(), partial(staff_form_class, with_code=with_code)
+    )
+
+
+def _refused(page: PersonForm, show: Callable[[], str]) -> Callable[[ServiceError], str]:
+    """Show the form again with a refusal's messages next to their fields."""
+
+    def refused(error: ServiceError) -> str:
+        page.refused(error)
+        return show()
+
+    return refused
 
 
 @bp.route("/aanmeldingen/nieuw", methods=["GET", "POST"])
-@staff_required()
-def new(slug: str) -> Response | str:
-    item = require_assembly_access(assembly_by_slug(slug), roles=EDITORS)
-    session = get_session()
-    form, questions, dates = _staff_form(item, with_code=True)
-    fields: Any = form
-    if form.validate_on_submit():
-        data = registration_forms.data_from_form(form, questions, dates)
-        invitation = None
-        code = (fields.code.data or "").strip()
-        if code:
-            invitation = recruitment.find_invitation(session, item, code)
-            if invitation is None:
-                fields.code.errors = [_("No letter of this assembly has this code.")]
-        if not fields.code.errors:
-            try:
-                registration, _token = registrations.register(
-                    session,
-                    item,
-                    data,
-                    channel="staff",
-                    invitation=invitation,
-                    actor=current_staff(),
-                )
-            except registrations.RegistrationInvalid as invalid:
-                session.rollback()
-                registration_forms.attach_errors(form, invalid.errors)
-            except registrations.HouseholdFull:
-                session.rollback()
-                fields.code.errors = [
-                    _("As many people have registered with this code as live at the address.")
-                ]
-            else:
-                session.commit()
-                flash(
-                    _("%(name)s has been added to the pool (%(reference)s).",
-                      name=registration.name, reference=registration.reference),
-                    "success",
-                )  # fmt: skip
-                return redirect(  # type: ignore[return-value]
-                    url_for("pool.detail", slug=item.slug, reference=registration.reference),
-                    code=303,
-                )
-    return render_template(
-        "pool/new.html", assembly=item, form=form, questions=questions, **_labels()
+@requires(*EDITORS)
+def new() -> ResponseReturnValue:
+    page = _person_form(with_code=True)
+
+    def show() -> str:
+        return _page("pool/new.html", form=page.form, questions=page.questions)
+
+    def added(registration: Registration) -> str:
+        return str(
+            _(
+                "%(name)s has been added to the pool (%(reference)s).",
+                name=registration.name,
+                reference=registration.reference,
+            )
+        )
+
+    if request.method == "GET":
+        return show()
+    return act(
+        page.form,
+        lambda: staff.register_by_staff(
+            get_session(),
+            current_assembly(),
+            page.data(),
+            page.form.code.data or "",
+            actor=current_staff(),
+        ),
+        success=added,
+        to=lambda registration: url_for(".detail", reference=registration.reference),
+        failed=url_for(".new"),
+        on_invalid=show,
+        on_error=_refused(page, show),
     )
 
 
 @bp.route("/aanmeldingen/<reference>", methods=["GET", "POST"])
-@staff_required()
-def detail(slug: str, reference: str) -> Response | str:
-    item = require_assembly_access(assembly_by_slug(slug))
+def detail(reference: str) -> ResponseReturnValue:
     can_edit = _can_edit()
     if request.method == "POST" and not can_edit:
         abort(403)
     session = get_session()
-    registration = _registration(item, reference)
-    questions = load_questions(session, item)
-    dates = load_session_dates(session, item)
-    form: FlaskForm | None = None
-    if can_edit and registration.purged_at is None:
-        form = staff_form_class(questions, dates, with_code=False)()
-        if not form.is_submitted():
-            registration_forms.fill_form(form, registrations.data_of(session, registration))
-        elif form.validate():
-            data = registration_forms.data_from_form(form, questions, dates)
-            try:
-                registrations.update_registration(
-                    session, registration, data, actor=current_staff(), staff=True
-                )
-            except registrations.RegistrationInvalid as invalid:
-                session.rollback()
-                registration_forms.attach_errors(form, invalid.errors)
-            else:
-                session.commit()
-                flash(_("The changes have been saved."), "success")
-                return redirect(  # type: ignore[return-value]
-                    url_for("pool.detail", slug=item.slug, reference=registration.reference),
-                    code=303,
-                )
-    answers = registrations.answers_of(session, registration)
-    available = registrations.availability_of(session, registration)
-    return render_template(
-        "pool/detail.html",
-        assembly=item,
-        registration=registration,
-        status=service.status_of(registration),
-        questions=questions,
-        answers=answers,
-        dates=dates,
-        available=available,
-        household=service.household_members(session, registration),
-        form=form,
-        confirm_form=ConfirmForm(formdata=None),
-        can_edit=can_edit,
-        display_phone=registrations.display_phone,
-        option_label=option_label,
-        question_text=question_text,
-        date_label=registration_forms.session_date_label,
-        **_labels(),
+    registration = _registration(reference)
+    page = _person_form(with_code=False)
+    editing = can_edit and registration.purged_at is None
+
+    def show() -> str:
+        return _page(
+            "pool/detail.html",
+            registration=registration,
+            status=table.status_of(registration),
+            questions=page.questions,
+            answers=registrations.answers_of(session, registration),
+            dates=page.dates,
+            available=registrations.availability_of(session, registration),
+            household=table.household_of(session, registration),
+            form=page.form if editing else None,
+            confirm_form=ConfirmForm(formdata=None),
+            can_edit=can_edit,
+            display_phone=display_phone,
+            option_label=option_label,
+            question_text=question_text,
+            date_label=session_date_label,
+        )
+
+    if not editing:
+        return show()
+    if request.method == "GET":
+        page.fill(registrations.data_of(session, registration))
+        return show()
+    return act(
+        page.form,
+        lambda: registrations.update_registration(
+            session, registration, page.data(), actor=current_staff(), staff=True
+        ),
+        success=_l("The changes have been saved."),
+        to=url_for(".detail", reference=registration.reference),
+        on_invalid=show,
+        on_error=_refused(page, show),
     )
 
 
-def _status_change(slug: str, reference: str, *, withdraw: bool) -> Response:
-    item = require_assembly_access(assembly_by_slug(slug), roles=EDITORS)
-    session = get_session()
-    registration = _registration(item, reference)
-    back = redirect(
-        url_for("pool.detail", slug=item.slug, reference=registration.reference), code=303
+def _status_change(reference: str, change: Any, done: Any) -> ResponseReturnValue:
+    registration = _registration(reference)
+    return act(
+        ConfirmForm(),
+        lambda: change(get_session(), registration, actor=current_staff()),
+        success=done,
+        to=url_for(".detail", reference=registration.reference),
     )
-    form = ConfirmForm()
-    if not form.validate_on_submit():
-        flash_form_errors(form)
-        return back  # type: ignore[return-value]
-    try:
-        if withdraw:
-            registrations.withdraw(session, registration, actor=current_staff())
-        else:
-            service.reactivate(session, registration, actor=current_staff())
-    except registrations.RegistrationGone:
-        session.rollback()
-        flash(_("The personal data of this registration has been removed."), "error")
-        return back  # type: ignore[return-value]
-    session.commit()
-    if withdraw:
-        flash(_("The registration has been withdrawn."), "success")
-    else:
-        flash(_("The registration is in the pool again."), "success")
-    return back  # type: ignore[return-value]
 
 
 @bp.post("/aanmeldingen/<reference>/intrekken")
-@staff_required()
-def withdraw(slug: str, reference: str) -> Response:
-    return _status_change(slug, reference, withdraw=True)
+@requires(*EDITORS)
+def withdraw(reference: str) -> ResponseReturnValue:
+    return _status_change(
+        reference, registrations.withdraw, _l("The registration has been withdrawn.")
+    )
 
 
 @bp.post("/aanmeldingen/<reference>/heractiveren")
-@staff_required()
-def reactivate(slug: str, reference: str) -> Response:
-    return _status_change(slug, reference, withdraw=False)
+@requires(*EDITORS)
+def reactivate(reference: str) -> ResponseReturnValue:
+    return _status_change(
+        reference, registrations.reactivate, _l("The registration is in the pool again.")
+    )
 
 
 # --- CSV in and out ------------------------------------------------------------------------
 
 
-def _import_page(item: Assembly, form: ImportForm, report: Any = None) -> str:
+def _import_page(form: ImportForm, report: ImportReport | None = None) -> str:
     session = get_session()
+    item = current_assembly()
     return render_template(
         "pool/import.html",
         assembly=item,
@@ -345,157 +294,56 @@ def _import_page(item: Assembly, form: ImportForm, report: Any = None) -> str:
 
 
 @bp.get("/aanmeldingen/import")
-@staff_required()
-def import_form(slug: str) -> str:
-    item = require_assembly_access(assembly_by_slug(slug), roles=EDITORS)
-    return _import_page(item, ImportForm(formdata=None))
+@requires(*EDITORS)
+def import_form() -> str:
+    return _import_page(ImportForm(formdata=None))
 
 
 @bp.post("/aanmeldingen/import")
-@staff_required()
-def import_registrations(slug: str) -> Response | str:
-    item = require_assembly_access(assembly_by_slug(slug), roles=EDITORS)
+@requires(*EDITORS)
+def import_registrations() -> ResponseReturnValue:
     form = ImportForm()
-    if not form.validate_on_submit():
-        if _field_errors(form):
-            return _import_page(item, form)
-        flash_form_errors(form)
-        return redirect(url_for("pool.import_form", slug=item.slug), code=303)  # type: ignore[return-value]
-    session = get_session()
-    try:
-        report = service.import_registrations(
-            session,
+
+    def imported(report: ImportReport) -> str:
+        return str(
+            _(
+                "%(imported)s people imported; %(skipped)s rows with errors skipped.",
+                imported=report.imported,
+                skipped=report.invalid_rows,
+            )
+        )
+
+    def rejected(error: ServiceError) -> str:
+        if not isinstance(error, ImportRejected):
+            return _import_page(form)
+        retry = ImportForm(formdata=None)
+        retry.only_valid.data = True
+        return _import_page(retry, error.report)
+
+    return act(
+        form,
+        lambda: imports.import_registrations(
+            get_session(),
             current_staff(),
-            item,
+            current_assembly(),
             form.file.data.stream,
             consent=bool(form.consent.data),
             only_valid=bool(form.only_valid.data),
-        )
-    except service.ImportRejected as rejected:
-        session.rollback()
-        retry = ImportForm(formdata=None)
-        retry.only_valid.data = True
-        return _import_page(item, retry, rejected.report)
-    session.commit()
-    flash(
-        _(
-            "%(imported)s people imported; %(skipped)s rows with errors skipped.",
-            imported=report.imported,
-            skipped=report.invalid_rows,
         ),
-        "success",
+        success=imported,
+        to=url_for(".index", channel=Channel.IMPORT.value),
+        on_invalid=lambda: _import_page(form),
+        on_error=rejected,
     )
-    return redirect(url_for("pool.index", slug=item.slug, channel="import"), code=303)  # type: ignore[return-value]
 
 
-@bp.get("/aanmeldingen/export.csv")
-@staff_required()
-def export(slug: str) -> Response:
-    item = require_assembly_access(assembly_by_slug(slug), roles=EDITORS)
+@bp.get("/aanmeldingen/export.csv", endpoint="export")
+@requires(*EDITORS)
+def export_people() -> Response:
     session = get_session()
-    people = service.export_people(session, item)
-    service.record_export(session, current_staff(), item, people)
+    item = current_assembly()
+    people = export.export_people(session, item)
+    export.record_export(session, current_staff(), item, people)
     session.commit()
-    body = codecs.BOM_UTF8 + service.export_csv(people).encode()
+    body = codecs.BOM_UTF8 + export.export_csv(people).encode()
     return private_download(body, mimetype="text/csv", name=f"mensen-{item.slug}.csv")
-
-
-# --- privacy -------------------------------------------------------------------------------
-
-
-def _privacy_page(
-    item: Assembly,
-    retention_form: RetentionForm | None = None,
-) -> str:
-    session = get_session()
-    state = privacy.status(session, item)
-    if retention_form is None:
-        retention_form = RetentionForm(formdata=None, retention_months=item.retention_months)
-    return render_template(
-        "pool/privacy.html",
-        assembly=item,
-        state=state,
-        due_on=privacy.purge_due_on(item, state.panel.final_at) if state.panel else None,
-        retention_form=retention_form,
-        addresses_form=PurgeAddressesForm(formdata=None),
-        unselected_form=PurgeUnselectedForm(formdata=None),
-        can_edit=_can_edit(),
-    )
-
-
-@bp.get("/privacy")
-@staff_required()
-def privacy_page(slug: str) -> str:
-    item = require_assembly_access(assembly_by_slug(slug))
-    return _privacy_page(item)
-
-
-@bp.post("/privacy/bewaartermijn")
-@staff_required()
-def retention(slug: str) -> Response | str:
-    item = require_assembly_access(assembly_by_slug(slug), roles=EDITORS)
-    form = RetentionForm()
-    back = redirect(url_for("pool.privacy_page", slug=item.slug), code=303)
-    if not form.validate_on_submit():
-        if _field_errors(form):
-            return _privacy_page(item, form)
-        flash_form_errors(form)
-        return back  # type: ignore[return-value]
-    session = get_session()
-    privacy.set_retention(session, item, form.retention_months.data or 0, actor=current_staff())
-    session.commit()
-    flash(_("The retention period has been saved."), "success")
-    return back  # type: ignore[return-value]
-
-
-@bp.post("/privacy/adressen")
-@staff_required()
-def purge_addresses(slug: str) -> Response:
-    item = require_assembly_access(assembly_by_slug(slug), roles=EDITORS)
-    form = PurgeAddressesForm()
-    back = redirect(url_for("pool.privacy_page", slug=item.slug), code=303)
-    if not form.validate_on_submit():
-        flash_form_errors(form)
-        return back  # type: ignore[return-value]
-    session = get_session()
-    try:
-        count = privacy.purge_addresses(session, item, actor=current_staff())
-    except privacy.LettersNotSent:
-        session.rollback()
-        flash(_("The address list is still needed: no letters have been drawn yet."), "error")
-        return back  # type: ignore[return-value]
-    session.commit()
-    flash(
-        _("Street, house number and postcode removed from %(count)s addresses.", count=count),
-        "success",
-    )
-    return back  # type: ignore[return-value]
-
-
-@bp.post("/privacy/niet-gekozen")
-@staff_required()
-def purge_unselected(slug: str) -> Response:
-    item = require_assembly_access(assembly_by_slug(slug), roles=EDITORS)
-    form = PurgeUnselectedForm()
-    back = redirect(url_for("pool.privacy_page", slug=item.slug), code=303)
-    if not form.validate_on_submit():
-        flash_form_errors(form)
-        return back  # type: ignore[return-value]
-    session = get_session()
-    panel = privacy.final_panel(session, item)
-    if panel is None:
-        flash(_("This is not possible yet: there is no final panel."), "error")
-        return back  # type: ignore[return-value]
-    result = privacy.purge_unselected(
-        session, item, panel.keep_registration_ids, actor=current_staff()
-    )
-    session.commit()
-    flash(
-        _("The personal data of %(count)s people who were not selected has been removed.",
-          count=result.purged),
-        "success",
-    )  # fmt: skip
-    return back  # type: ignore[return-value]
-
-
-bp.cli.add_command(commands.purge_expired)

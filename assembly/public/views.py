@@ -10,7 +10,7 @@ from ..access import public_assembly
 from ..db import get_engine, get_session
 from ..labels import STAGE_LABELS
 from ..models import STAGE_ORDER, Assembly, Milestone, Stage
-from ..registration.service import is_closed
+from ..registration.settings import is_closed
 
 bp = Blueprint("public", __name__)
 

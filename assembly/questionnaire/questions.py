@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+
 from flask_babel import get_locale
 from sqlmodel import Session, col, select
 
@@ -48,3 +50,11 @@ def question_text(question: CategoryQuestion, locale: str | None = None) -> str:
     if locale is None:
         locale = current_language()
     return question.question_en if locale == "en" and question.question_en else question.question
+
+
+def chosen_option(
+    question: CategoryQuestion, options: Sequence[CategoryOption], answers: Mapping[int, int]
+) -> CategoryOption | None:
+    """The option of ``question`` chosen in ``answers`` (question id -> option id)."""
+    chosen = answers.get(question.id) if question.id is not None else None
+    return next((o for o in options if o.id == chosen), None) if chosen is not None else None

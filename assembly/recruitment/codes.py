@@ -1,12 +1,17 @@
 """Registration codes printed on the invitation letters.
 
 Twelve characters from an alphabet without look-alikes (no 0/O, 1/I/L), shown in groups of
-four: ``K7QM-R2XT-9VDA``. 31**12 is about 2**59, so guessing a code is hopeless.
+four: ``K7QM-R2XT-9VDA``. 31**12 is about 2**59, so guessing a code is hopeless. A typed
+code is found in any case and with or without hyphens or spaces.
 """
 
 from __future__ import annotations
 
 import secrets
+
+from sqlmodel import Session, col, select
+
+from ..models import Assembly, Invitation, InvitationBatch
 
 ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 LENGTH = 12
@@ -33,3 +38,16 @@ def normalise(code: str) -> str:
 def display(code: str) -> str:
     """The printed form, in groups of four: ``K7QM-R2XT-9VDA``."""
     return "-".join(code[i : i + GROUP] for i in range(0, len(code), GROUP))
+
+
+def find_invitation(session: Session, assembly: Assembly, typed: str) -> Invitation | None:
+    """The invitation of this assembly with the code a person typed (any case, hyphens)."""
+    code = normalise(typed)
+    if len(code) != LENGTH:
+        return None
+    query = (
+        select(Invitation)
+        .join(InvitationBatch, col(Invitation.batch_id) == col(InvitationBatch.id))
+        .where(Invitation.code == code, InvitationBatch.assembly_id == assembly.id)
+    )
+    return session.exec(query).first()

@@ -12,16 +12,27 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional, Vali
 WEIGHT_LINE = re.compile(r"^(?P<name>.+?)\s*[=:]\s*(?P<weight>[0-9]+(?:[.,][0-9]+)?)$")
 
 
-class ImportForm(FlaskForm):
-    file = FileField(
+def csv_file(label: str, columns: str) -> FileField:
+    """The file field of a CSV upload; ``columns`` says which columns the file has."""
+    return FileField(
+        label, validators=[FileRequired(_l("Choose a CSV file."))], description=columns
+    )
+
+
+class CsvUploadForm(FlaskForm):
+    """An upload of a CSV file whose rows are checked; the valid rows may go in alone."""
+
+    only_valid = BooleanField(_l("If some rows have errors, import only the valid rows"))
+
+
+class ImportForm(CsvUploadForm):
+    file = csv_file(
         _l("Address list (CSV)"),
-        validators=[FileRequired(_l("Choose a CSV file."))],
-        description=_l(
+        _l(
             "Columns: address_id, street, house_number, postcode, city, municipality; "
             "optional: district, residents_16plus. Separated by commas or semicolons."
         ),
     )
-    only_valid = BooleanField(_l("If some rows have errors, import only the valid rows"))
 
 
 class DrawForm(FlaskForm):

@@ -14,12 +14,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import time, timedelta
 from typing import IO, Any
-from zoneinfo import ZoneInfo
 
 import segno
 from babel.dates import format_date
 from flask_babel import force_locale
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from reportlab import rl_config
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
@@ -28,12 +28,13 @@ from reportlab.pdfgen.canvas import Canvas
 from sqlmodel import Session
 
 from .. import audit
+from ..errors import ServiceError
 from ..models import Assembly
-from ..timeutil import as_utc
-from . import codes, service
+from ..timeutil import local_time
+from . import codes
+from .mail_merge import letter_rows_query
 
 LETTER_LOCALE = "nl"
-LOCAL_TIME = ZoneInfo("Europe/Amsterdam")
 PLACEHOLDERS = ("aanhef", "code", "url", "sluitingsdatum", "assemblee")
 PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 # The standard PDF fonts (no font files to ship) print the Windows-1252 character set.
@@ -69,24 +70,47 @@ QR_BORDER = 4
 QR_ERROR = "m"  # 15% of the code may be damaged (a fold, a coffee ring) and it still reads
 
 
-class LetterTextError(service.RecruitmentError):
-    pass
+class LetterTextError(ServiceError):
+    """The letter text cannot be printed as it stands."""
+
+    field = "letter_text"
 
 
 class UnknownPlaceholder(LetterTextError):
     """``args[0]``: the unknown names, in the order they occur."""
 
+    message = _l("Unknown placeholder: %(names)s. You can use %(known)s.")
+
+    def __init__(self, names: list[str]) -> None:
+        super().__init__(
+            names=", ".join(f"{{{name}}}" for name in names),
+            known=", ".join(f"{{{name}}}" for name in PLACEHOLDERS),
+        )
+        self.args = (names,)
+
 
 class StrayBrace(LetterTextError):
     """A ``{`` or ``}`` that is not part of a placeholder."""
+
+    message = _l("A { or } that is not part of a placeholder. Remove it.")
 
 
 class UnprintableCharacters(LetterTextError):
     """``args[0]``: the characters the letter fonts cannot print."""
 
+    message = _l(
+        "These characters cannot be printed in the letter: %(chars)s. Remove or replace them."
+    )
+
+    def __init__(self, chars: str) -> None:
+        super().__init__(chars=" ".join(chars))
+        self.args = (chars,)
+
 
 class LetterTooLong(LetterTextError):
     """The text does not fit on the page, even in the smallest type."""
+
+    message = _l("The text is too long for one page. Make it shorter.")
 
 
 # --- the letter text ------------------------------------------------------------------------
@@ -223,7 +247,7 @@ def closing_date(assembly: Assembly) -> str:
     closes = assembly.registration_closes_at
     if closes is None:
         return ""
-    local = as_utc(closes).astimezone(LOCAL_TIME)
+    local = local_time(closes)
     day = local.date() - timedelta(days=1) if local.time() == time(0, 0) else local.date()
     return format_date(day, format="d MMMM y", locale=LETTER_LOCALE)
 
@@ -246,7 +270,7 @@ class Letter:
 
 
 def letters_from_rows(rows: Iterable[Any]) -> list[Letter]:
-    """Letters from rows of :func:`service.letter_rows_query`."""
+    """Letters from rows of :func:`.mail_merge.letter_rows_query`."""
     return [
         Letter(street, house_number, postcode, city, code)
         for _batch, _letter, street, house_number, postcode, city, code in rows
@@ -255,7 +279,7 @@ def letters_from_rows(rows: Iterable[Any]) -> list[Letter]:
 
 def letters_of(session: Session, assembly: Assembly, batch_number: int | None) -> list[Letter]:
     """The letters in the order of the mail-merge CSV (batch, postcode, house number)."""
-    return letters_from_rows(session.execute(service.letter_rows_query(assembly, batch_number)))
+    return letters_from_rows(session.execute(letter_rows_query(assembly, batch_number)))
 
 
 def registration_page(base_url: str, assembly: Assembly) -> str:
@@ -312,7 +336,7 @@ def _body_height(lines: list[str | None], size: float) -> float:
 
 def _fit_body(text: str) -> tuple[float, list[str | None]] | None:
     """The largest type size (11 down to 8 pt) at which the text fits, and its lines."""
-    size = BODY_SIZE
+    size = float(BODY_SIZE)
     while size >= MIN_BODY_SIZE:
         lines = _body_lines(text, size)
         if _body_height(lines, size) <= BODY_TOP_Y - BODY_BOTTOM:
@@ -321,7 +345,9 @@ def _fit_body(text: str) -> tuple[float, list[str | None]] | None:
     return None
 
 
-def sample_values(assembly: Assembly, base_url: str = "https://burgerberaad.example.nl") -> dict:
+def sample_values(
+    assembly: Assembly, base_url: str = "https://burgerberaad.example.nl"
+) -> dict[str, str]:
     """Placeholder values for a preview, with a long street name so that a text that fits
     here fits on every letter."""
     code = "K7QM-R2XT-9VDA"
@@ -392,7 +418,7 @@ class _Renderer:
             street,
             printable(f"{letter.postcode}  {letter.city.upper()}"),
         ]
-        size = ADDRESS_SIZE
+        size = float(ADDRESS_SIZE)
         while size > 7 and max(stringWidth(s, "Helvetica", size) for s in address) > ADDRESS_WIDTH:
             size -= 0.5
         block = c.beginText(ADDRESS_X, PAGE_HEIGHT - ADDRESS_TOP - size)

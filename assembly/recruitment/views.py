@@ -6,66 +6,35 @@ import codecs
 import math
 import tempfile
 
-from flask import (
-    Blueprint,
-    Response,
-    abort,
-    flash,
-    redirect,
-    render_template,
-    request,
-    send_file,
-    url_for,
-)
+from flask import Response, abort, flash, render_template, request, send_file, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 
 from .. import audit, jobs
-from ..access import (
-    EDITORS,
-    assembly_by_slug,
-    current_staff,
-    require_assembly_access,
-    staff_required,
-)
+from ..access import EDITORS, current_staff
+from ..actions import act, current_assembly, requires, see_other, staff_blueprint
 from ..db import get_session
 from ..downloads import private_download
-from ..flashing import flash_form_errors
-from ..models import Assembly
+from ..errors import ServiceError
+from ..models import AddressImport, AddressImportStatus, InvitationBatch
 from ..settings import settings
-from . import import_job, letters, service
+from ..tabular import REASONS as TABLE_REASONS
+from . import addresses, import_job, letters, lottery, mail_merge
 from .forms import DrawForm, ImportForm, LetterTextForm
 
-bp = Blueprint("recruitment", __name__, url_prefix="/beheer/a/<slug>/werving")
+bp = staff_blueprint("recruitment", __name__, url_prefix="/werving")
 
-REASONS = {
-    "missing_column": _l("This required column is missing."),
-    "columns": _l("The row has a different number of columns than the header."),
-    "empty": _l("Empty; a value is required."),
-    "too_long": _l("Too long."),
-    "postcode": _l("Not a Dutch postcode (1234 AB)."),
-    "house_number": _l(
-        "Not a house number (a number, optionally with an addition: 12, 12a, 12-2)."
-    ),
-    "adults": _l("Must be a whole number from 0 to 99."),
-    "duplicate": _l("This address id already occurs higher up in the file."),
-    "encoding": _l("The file cannot be read from here on: save it as CSV in UTF-8."),
-}
-FATAL_REASONS = ("missing_column", "encoding")
+REASONS = {**TABLE_REASONS, **addresses.REASONS}
 # One PDF holds at most this many letters (about 12 seconds to make on a small server), so
 # a download never runs into the time limits of web servers and proxies.
 LETTERS_PER_PDF = 1000
 
 
-def _overview(
-    item: Assembly,
-    import_form: ImportForm,
-    draw_form: DrawForm,
-    letter_form: LetterTextForm | None = None,
-) -> str:
+def _overview(letter_form: LetterTextForm | None = None) -> str:
     session = get_session()
+    item = current_assembly()
     user = current_staff()
-    batches = service.batches(session, item)
+    batches = lottery.batches(session, item)
     if letter_form is None:
         letter_form = LetterTextForm(formdata=None)
         letter_form.letter_text.data = letters.text_of(item)
@@ -73,13 +42,13 @@ def _overview(
     return render_template(
         "recruitment/overview.html",
         assembly=item,
-        addresses=service.address_count(session, item),
-        invited=service.invitation_count(session, item),
-        municipalities=service.strata(session, item, "municipality"),
-        districts=service.strata(session, item, "district"),
-        batches=[(b, service.allocation_of(b), _pdf_parts(b.letters)) for b in batches],
-        import_form=import_form,
-        draw_form=draw_form,
+        addresses=addresses.address_count(session, item),
+        invited=lottery.invitation_count(session, item),
+        municipalities=lottery.strata(session, item, "municipality"),
+        districts=lottery.strata(session, item, "district"),
+        batches=[(b, lottery.allocation_of(b), _pdf_parts(b.letters)) for b in batches],
+        import_form=ImportForm(formdata=None),
+        draw_form=DrawForm(formdata=None),
         letter_form=letter_form,
         placeholders=_placeholder_help(),
         import_running=latest_import is not None and import_job.is_active(latest_import),
@@ -106,67 +75,66 @@ def _placeholder_help() -> list[tuple[str, str]]:
 
 
 @bp.get("/")
-@staff_required()
-def overview(slug: str) -> str:
-    item = require_assembly_access(assembly_by_slug(slug))
-    return _overview(item, ImportForm(formdata=None), DrawForm(formdata=None))
+def overview() -> str:
+    return _overview()
+
+
+# --- the address list -------------------------------------------------------------------
 
 
 @bp.post("/adressen")
-@staff_required()
-def import_addresses(slug: str) -> Response:
-    item = require_assembly_access(assembly_by_slug(slug), roles=EDITORS)
+@requires(*EDITORS)
+def import_addresses() -> ResponseReturnValue:
     form = ImportForm()
-    back = redirect(url_for("recruitment.overview", slug=item.slug), code=303)
-    if not form.validate_on_submit():
-        flash_form_errors(form)
-        return back  # type: ignore[return-value]
-    session = get_session()
-    try:
-        record = import_job.start(
-            session, current_staff(), item, form.file.data.stream, only_valid=form.only_valid.data
-        )
-    except service.ListInUse:
-        session.rollback()
-        flash(
-            _(
-                "Letters have already been drawn from the current address list, so it can no "
-                "longer be replaced."
-            ),
-            "error",
-        )
-        return back  # type: ignore[return-value]
-    except import_job.ImportRunning:
-        session.rollback()
-        flash(_("An address list is being imported already. Wait until it is done."), "error")
-        return redirect(url_for("recruitment.import_status", slug=item.slug), code=303)  # type: ignore[return-value]
-    session.commit()
+
+    def refused(error: ServiceError) -> ResponseReturnValue:
+        flash(error.text(), "error")
+        running = isinstance(error, import_job.ImportRunning)
+        return see_other(url_for(".import_status" if running else ".overview"))
+
+    return act(
+        form,
+        lambda: import_job.start(
+            get_session(),
+            current_staff(),
+            current_assembly(),
+            form.file.data.stream,
+            only_valid=bool(form.only_valid.data),
+        ),
+        to=_queue,
+        failed=url_for(".overview"),
+        on_error=refused,
+    )
+
+
+def _queue(record: AddressImport) -> str:
+    """After the import is committed: queue its job, and show its progress."""
     try:
         jobs.enqueue(import_job.import_job, record.id)
     except (OSError, ConnectionError):
+        session = get_session()
         import_job.abandon(session, record)
         session.commit()
         flash(_("The import could not be started. Try again in a few minutes."), "error")
-    return redirect(url_for("recruitment.import_status", slug=item.slug), code=303)  # type: ignore[return-value]
+    return url_for(".import_status")
 
 
 @bp.get("/import")
-@staff_required()
-def import_status(slug: str) -> str:
-    item = require_assembly_access(assembly_by_slug(slug), roles=EDITORS)
-    record = import_job.latest(get_session(), item)
+@requires(*EDITORS)
+def import_status() -> str:
+    record = import_job.latest(get_session(), current_assembly())
     report = import_job.report_of(record) if record is not None else None
     # The file as a whole could not be read: importing only its valid rows would not help.
-    fatal = report is not None and any(e.reason in FATAL_REASONS for e in report.errors)
+    fatal = report is not None and report.fatal
     retry = ImportForm(formdata=None)
     if record is not None:
         retry.only_valid.data = not fatal and (
-            record.only_valid or record.status == import_job.REJECTED
+            record.only_valid or record.status == AddressImportStatus.REJECTED
         )
     active = record is not None and import_job.is_active(record)
     return render_template(
         "recruitment/import_status.html",
-        assembly=item,
+        assembly=current_assembly(),
         record=record,
         active=active,
         # Refreshing can be switched off: a page that reloads itself is hard to read with
@@ -180,58 +148,62 @@ def import_status(slug: str) -> str:
     )
 
 
+# --- the lottery ------------------------------------------------------------------------
+
+
 @bp.post("/loting")
-@staff_required()
-def draw(slug: str) -> Response:
-    item = require_assembly_access(assembly_by_slug(slug), roles=EDITORS)
+@requires(*EDITORS)
+def draw() -> ResponseReturnValue:
     form = DrawForm()
-    back = redirect(url_for("recruitment.overview", slug=item.slug), code=303)
-    if not form.validate_on_submit():
-        flash_form_errors(form)
-        return back  # type: ignore[return-value]
-    session = get_session()
-    draw_request = service.DrawRequest(
-        letters=form.letters.data or 0,
-        strata_kind=form.strata_kind.data or "municipality",
-        weights=getattr(form, "parsed_weights", {}),
-        seed=form.seed.data or "",
-    )
-    try:
-        batch = service.draw_batch(session, current_staff(), item, draw_request)
-    except service.NoAddresses:
-        session.rollback()
-        flash(_("Import the address list first."), "error")
-    except service.TooManyLetters as exc:
-        session.rollback()
-        flash(_("Only %(count)s addresses have not been invited yet.", count=exc.args[0]), "error")
-    except service.NothingToDraw:
-        session.rollback()
-        flash(_("No letters could be drawn: every stratum has weight 0."), "error")
-    except service.UnknownStratum as exc:
-        session.rollback()
-        flash(_("There is no stratum called “%(name)s” in the list.", name=exc.args[0]), "error")
-    else:
-        session.commit()
-        flash(
+
+    def drawn(batch: InvitationBatch) -> str:
+        return str(
             _(
                 "Batch %(number)s drawn: %(letters)s letters, seed %(seed)s.",
                 number=batch.number,
                 letters=batch.letters,
                 seed=batch.seed,
-            ),
-            "success",
+            )
         )
-    return back  # type: ignore[return-value]
+
+    return act(
+        form,
+        lambda: lottery.draw_batch(
+            get_session(),
+            current_staff(),
+            current_assembly(),
+            lottery.DrawRequest(
+                letters=form.letters.data or 0,
+                strata_kind=form.strata_kind.data or "municipality",
+                weights=getattr(form, "parsed_weights", {}),
+                seed=form.seed.data or "",
+            ),
+        ),
+        success=drawn,
+        to=url_for(".overview"),
+    )
+
+
+# --- the letters ------------------------------------------------------------------------
+
+
+def _batches(number: int | None) -> list[InvitationBatch]:
+    """The batches of the letters asked for (all of them, or one); 404 for an unknown one."""
+    batches = lottery.batches(get_session(), current_assembly())
+    if number is not None:
+        batches = [b for b in batches if b.number == number]
+        if not batches:
+            abort(404)
+    return batches
 
 
 @bp.get("/brieven.csv")
-@staff_required()
-def letters_csv(slug: str) -> Response:
-    item = require_assembly_access(assembly_by_slug(slug), roles=EDITORS)
+@requires(*EDITORS)
+def letters_csv() -> Response:
+    item = current_assembly()
     number = request.args.get("batch", type=int)
+    _batches(number)
     session = get_session()
-    if number is not None and not any(b.number == number for b in service.batches(session, item)):
-        abort(404)
     # Who took the codes out of the system is worth knowing; the codes themselves never
     # enter the log.
     audit.record(session, current_staff(), "recruitment.export", item, {"batch": number or "all"})
@@ -239,7 +211,7 @@ def letters_csv(slug: str) -> Response:
     # the transaction (on SQLite: the write lock) ends before the download starts.
     out = tempfile.SpooledTemporaryFile(max_size=1 << 20, mode="w+b")  # noqa: SIM115
     out.write(codecs.BOM_UTF8)  # spreadsheet and mail-merge programs then read UTF-8
-    for chunk in service.mail_merge_rows(session, item, settings().base_url, number):
+    for chunk in mail_merge.mail_merge_rows(session, item, settings().base_url, number):
         out.write(chunk.encode())
     session.commit()
     out.seek(0)
@@ -248,63 +220,42 @@ def letters_csv(slug: str) -> Response:
 
 
 @bp.post("/brieftekst")
-@staff_required()
-def letter_text(slug: str) -> Response | str:
-    item = require_assembly_access(assembly_by_slug(slug), roles=EDITORS)
+@requires(*EDITORS)
+def letter_text() -> ResponseReturnValue:
     form = LetterTextForm()
-    back = redirect(url_for("recruitment.overview", slug=item.slug, _anchor="brieven"), code=303)
-    if form.validate_on_submit():
-        session = get_session()
-        try:
-            standard = letters.save_text(
-                session, current_staff(), item, form.letter_text.data or ""
-            )
-        except letters.LetterTextError as exc:
-            session.rollback()
-            form.letter_text.errors = [_letter_text_error(exc)]  # type: ignore[assignment]
-        else:
-            session.commit()
-            if standard:
-                flash(_("The letters use the standard text."), "success")
-            else:
-                flash(_("The letter text has been saved."), "success")
-            return back
-    return _overview(item, ImportForm(formdata=None), DrawForm(formdata=None), form)
 
+    def saved(standard: bool) -> str:
+        if standard:
+            return str(_("The letters use the standard text."))
+        return str(_("The letter text has been saved."))
 
-def _letter_text_error(exc: letters.LetterTextError) -> str:
-    if isinstance(exc, letters.UnknownPlaceholder):
-        return _(
-            "Unknown placeholder: %(names)s. You can use %(known)s.",
-            names=", ".join(f"{{{name}}}" for name in exc.args[0]),
-            known=", ".join(f"{{{name}}}" for name in letters.PLACEHOLDERS),
-        )
-    if isinstance(exc, letters.StrayBrace):
-        return _("A { or } that is not part of a placeholder. Remove it.")
-    if isinstance(exc, letters.UnprintableCharacters):
-        return _(
-            "These characters cannot be printed in the letter: %(chars)s. Remove or replace them.",
-            chars=" ".join(exc.args[0]),
-        )
-    return _("The text is too long for one page. Make it shorter.")
+    def refused(error: ServiceError) -> str:
+        form.letter_text.errors = [error.text()]
+        return _overview(form)
+
+    return act(
+        form,
+        lambda: letters.save_text(
+            get_session(), current_staff(), current_assembly(), form.letter_text.data or ""
+        ),
+        success=saved,
+        to=url_for(".overview", _anchor="brieven"),
+        on_invalid=lambda: _overview(form),
+        on_error=refused,
+    )
 
 
 @bp.get("/brieven.pdf")
-@staff_required()
-def letters_pdf(slug: str) -> Response:
-    item = require_assembly_access(assembly_by_slug(slug), roles=EDITORS)
+@requires(*EDITORS)
+def letters_pdf() -> Response:
+    item = current_assembly()
     number = request.args.get("batch", type=int)
     part = request.args.get("deel", default=1, type=int)
-    session = get_session()
-    batches = service.batches(session, item)
-    if number is not None:
-        batches = [b for b in batches if b.number == number]
-        if not batches:
-            abort(404)
-    total = sum(b.letters for b in batches)
+    total = sum(b.letters for b in _batches(number))
     if part < 1 or (part - 1) * LETTERS_PER_PDF >= max(total, 1):
         abort(404)
-    query = service.letter_rows_query(item, number)
+    session = get_session()
+    query = mail_merge.letter_rows_query(item, number)
     query = query.offset((part - 1) * LETTERS_PER_PDF).limit(LETTERS_PER_PDF)
     rows = letters.letters_from_rows(session.execute(query))
     # Who printed which letters is worth knowing; the codes themselves never enter the log.
@@ -322,17 +273,14 @@ def letters_pdf(slug: str) -> Response:
     parts = math.ceil(total / LETTERS_PER_PDF)
     name = f"brieven-{item.slug}" + (f"-{number}" if number is not None else "")
     name += f"-deel-{part}" if parts > 1 else ""
-    letters.write_pdf(
-        out, item, rows, settings().base_url, title=f"{item.name} – {name}"
-    )
+    letters.write_pdf(out, item, rows, settings().base_url, title=f"{item.name} – {name}")
     out.seek(0)
     return private_download(out, mimetype="application/pdf", name=f"{name}.pdf")
 
 
 @bp.get("/voorbeeldbrief.pdf")
-@staff_required()
-def sample_pdf(slug: str) -> Response:
-    item = require_assembly_access(assembly_by_slug(slug))
+def sample_pdf() -> Response:
+    item = current_assembly()
     out = tempfile.SpooledTemporaryFile(max_size=1 << 20, mode="w+b")  # noqa: SIM115
     letters.write_pdf(
         out,

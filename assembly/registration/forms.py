@@ -1,51 +1,43 @@
 """Forms: the registration form (built per assembly from its questions and session dates),
-the code entry, and the organiser's settings for the form."""
+the code entry, and the organiser's registration settings."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from babel.dates import format_datetime
-from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from sqlmodel import Session
 from wtforms import (
     BooleanField,
-    DateField,
     DateTimeLocalField,
     Field,
-    FieldList,
-    Form,
-    FormField,
     HiddenField,
     IntegerField,
     RadioField,
     SelectMultipleField,
     StringField,
     TextAreaField,
-    TimeField,
 )
-from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from ..models import CategoryOption, CategoryQuestion, SessionDate
-from ..questionnaire.questions import option_label, question_text
-from ..timeutil import local_time
-from .service import RegistrationData
+from ..errors import ServiceError
+from ..models import Assembly, SessionDate
+from ..questionnaire.questions import Questions, load_questions, option_label, question_text
+from ..questionnaire.session_dates import load_session_dates, session_date_label
+from .bots import HONEYPOT, TIMING
+from .registrations import RegistrationData, RegistrationInvalid
+from .settings import MAX_RETENTION_MONTHS
 
 try:
     from wtforms.fields.choices import SelectChoice
 except ImportError:  # WTForms before 3.3 takes (value, label) pairs, and warns about nothing
 
-    def SelectChoice(value: Any, label: str) -> Any:  # type: ignore[no-redef]  # noqa: N802
+    def SelectChoice(value: Any, label: str) -> Any:  # noqa: N802
         return (value, label)
-
-
-Questions = Sequence[tuple[CategoryQuestion, Sequence[CategoryOption]]]
-
-HONEYPOT = "website"
-TIMING = "started"
 
 
 class CheckboxListField(SelectMultipleField):
@@ -65,14 +57,6 @@ class CodeForm(FlaskForm):
 
 class ConfirmForm(FlaskForm):
     """A form with only a button (and the CSRF token): withdraw, erase, join a household."""
-
-
-def session_date_label(date: SessionDate) -> str:
-    when = format_datetime(
-        local_time(date.starts_at), "EEEE d MMMM y, HH:mm", locale=str(get_locale() or "nl")
-    )
-    parts = [p for p in (date.label, when, date.location) if p]
-    return " – ".join(parts)
 
 
 def registration_form_class(
@@ -161,107 +145,77 @@ def registration_form_class(
     return RegistrationForm
 
 
-def data_from_form(
-    form: FlaskForm, questions: Questions, session_dates: Sequence[SessionDate]
-) -> RegistrationData:
-    fields: Any = form
-    answers: dict[int, int] = {}
-    for question, _options in questions:
-        value = fields[f"q_{question.id}"].data
-        if isinstance(value, int):
-            answers[question.id] = value  # type: ignore[index]
-    chosen = frozenset(v for v in (fields.availability.data or []) if isinstance(v, int))
-    return RegistrationData(
-        name=fields.name.data or "",
-        email=fields.email.data or "",
-        phone=fields.phone.data or "",
-        answers=answers,
-        # Unknown ids are kept, so that validation can say so rather than drop them quietly.
-        availability=chosen,
-        accessibility_needs=fields.accessibility_needs.data or "",
-        dietary_needs=fields.dietary_needs.data or "",
-        consent_privacy=bool(fields.consent_privacy.data),
-        consent_special=bool(fields.consent_special.data),
-    )
+FormClass = Callable[[Questions, Sequence[SessionDate]], type[FlaskForm]]
 
 
-def fill_form(form: FlaskForm, data: RegistrationData) -> None:
-    """Prefill a registration form (for a correction)."""
-    fields: Any = form
-    fields.name.data = data.name
-    fields.email.data = data.email
-    fields.phone.data = data.phone
-    for question_id, option_id in data.answers.items():
-        if f"q_{question_id}" in fields:
-            fields[f"q_{question_id}"].data = option_id
-    fields.availability.data = sorted(data.availability)
-    fields.accessibility_needs.data = data.accessibility_needs
-    fields.dietary_needs.data = data.dietary_needs
-    fields.consent_privacy.data = data.consent_privacy
-    fields.consent_special.data = data.consent_special
+@dataclass
+class PersonForm:
+    """A registration form of one assembly, with the questions and dates it asks about."""
 
+    questions: Questions
+    dates: list[SessionDate]
+    form: Any
 
-def attach_errors(form: FlaskForm, errors: dict[str, str]) -> None:
-    fields: Any = form
-    for name, message in errors.items():
-        field: Field | None = fields._fields.get(name)  # noqa: SLF001 - WTForms' own mapping
-        if field is not None:
-            field.errors = [*field.errors, message]  # type: ignore[list-item]
+    @classmethod
+    def build(
+        cls, session: Session, assembly: Assembly, form_class: FormClass = registration_form_class
+    ) -> PersonForm:
+        questions = load_questions(session, assembly)
+        dates = load_session_dates(session, assembly)
+        return cls(questions, dates, form_class(questions, dates)())
+
+    def data(self) -> RegistrationData:
+        """What was filled in."""
+        fields = self.form
+        answers: dict[int, int] = {}
+        for question, _options in self.questions:
+            value = fields[f"q_{question.id}"].data
+            if isinstance(value, int) and question.id is not None:
+                answers[question.id] = value
+        chosen = frozenset(v for v in (fields.availability.data or []) if isinstance(v, int))
+        return RegistrationData(
+            name=fields.name.data or "",
+            email=fields.email.data or "",
+            phone=fields.phone.data or "",
+            answers=answers,
+            # Unknown ids are kept, so that validation can say so rather than drop them.
+            availability=chosen,
+            accessibility_needs=fields.accessibility_needs.data or "",
+            dietary_needs=fields.dietary_needs.data or "",
+            consent_privacy=bool(fields.consent_privacy.data),
+            consent_special=bool(fields.consent_special.data),
+        )
+
+    def fill(self, data: RegistrationData) -> None:
+        """Prefill the form (for a correction)."""
+        fields = self.form
+        fields.name.data = data.name
+        fields.email.data = data.email
+        fields.phone.data = data.phone
+        for question_id, option_id in data.answers.items():
+            if f"q_{question_id}" in fields:
+                fields[f"q_{question_id}"].data = option_id
+        fields.availability.data = sorted(data.availability)
+        fields.accessibility_needs.data = data.accessibility_needs
+        fields.dietary_needs.data = data.dietary_needs
+        fields.consent_privacy.data = data.consent_privacy
+        fields.consent_special.data = data.consent_special
+
+    def refused(self, error: ServiceError) -> None:
+        """Put the messages of a refused registration next to their fields."""
+        if isinstance(error, RegistrationInvalid):
+            messages = error.errors
+        elif error.field is not None:
+            messages = {error.field: error.text()}
+        else:
+            return
+        for name, message in messages.items():
+            field: Field | None = self.form._fields.get(name)  # noqa: SLF001 - WTForms' mapping
+            if field is not None:
+                field.errors = [*field.errors, message]
 
 
 # --- the organiser's settings --------------------------------------------------------------
-
-CATEGORY_NAME = r"^[A-Za-z0-9][A-Za-z0-9_\- ]*$"
-
-
-class OptionRow(Form):
-    """One answer option, a row of the question editor. An empty row is ignored."""
-
-    option_id = HiddenField()
-    value = StringField(_l("Category value"), validators=[Optional(), Length(max=100)])
-    label = StringField(_l("Answer (Dutch)"), validators=[Optional(), Length(max=200)])
-    label_en = StringField(_l("Answer (English)"), validators=[Optional(), Length(max=200)])
-    share = StringField(
-        _l("Population share (%)"),
-        validators=[Optional(), Length(max=10)],
-        description=_l("A percentage, for example 51 or 51%"),
-    )
-    prefer_not = BooleanField(_l("This is “Zeg ik liever niet”"))
-
-
-class QuestionForm(FlaskForm):
-    question_id = HiddenField()
-    category = StringField(
-        _l("Category name"),
-        validators=[
-            DataRequired(),
-            Length(max=100),
-            Regexp(CATEGORY_NAME, message=_l("Use letters, digits, spaces, - and _ only.")),
-        ],
-        description=_l("The name of this category in the sortition files, e.g. leeftijd."),
-    )
-    question = StringField(_l("Question (Dutch)"), validators=[DataRequired(), Length(max=500)])
-    question_en = StringField(
-        _l("Question (English)"),
-        validators=[Optional(), Length(max=500)],
-        description=_l("Shown when the page is in English; the Dutch text otherwise."),
-    )
-    special_category = BooleanField(
-        _l("Special category (for example an opinion): needs separate permission"),
-    )
-    options = FieldList(FormField(OptionRow), min_entries=0)
-
-
-class SessionDateForm(FlaskForm):
-    session_date_id = HiddenField()
-    label = StringField(
-        _l("Name"),
-        validators=[Optional(), Length(max=200)],
-        description=_l("For example Bijeenkomst 1"),
-    )
-    day = DateField(_l("Date"), validators=[DataRequired(_l("Fill in a date."))])
-    time = TimeField(_l("Start time"), validators=[DataRequired(_l("Fill in a time."))])
-    location = StringField(_l("Place"), validators=[Optional(), Length(max=200)])
 
 
 class SettingsForm(FlaskForm):
@@ -284,7 +238,7 @@ class SettingsForm(FlaskForm):
     )
     retention_months = IntegerField(
         _l("Keep personal data for (months)"),
-        validators=[DataRequired(), NumberRange(min=1, max=120)],
+        validators=[DataRequired(), NumberRange(min=1, max=MAX_RETENTION_MONTHS)],
         description=_l(
             "After the panel is final, the details of people who were not selected are "
             "removed after this many months."

@@ -244,7 +244,7 @@ def test_a_member_who_withdraws_is_flagged_on_the_result(organiser, app, drawn) 
 
 @pytest.mark.parametrize("how", ["withdraw", "erase"])
 def test_withdrawing_or_erasing_gives_up_the_seat(app, drawn, how: str) -> None:
-    from assembly.registration import service as registration_service
+    from assembly.registration import registrations as registration_service
 
     seat = _result(app).seats[0]
     with app.app_context():

@@ -24,10 +24,9 @@ from assembly.models import (
     Registration,
     SessionDate,
 )
-from assembly.pool import service as pool_service
-from assembly.recruitment import codes
-from assembly.recruitment import service as recruitment_service
-from assembly.registration import service as registrations
+from assembly.pool import table as pool_table
+from assembly.recruitment import addresses, codes, lottery
+from assembly.registration import registrations
 
 from ..conftest import World, login
 from ..recruitment.helpers import HEADER, csv_bytes
@@ -105,7 +104,7 @@ class Pool:
 
     def withdraw(self, reference: str) -> None:
         with self.session() as (session, item):
-            registration = pool_service.find(session, item, reference)
+            registration = pool_table.find(session, item, reference)
             assert registration is not None
             registrations.withdraw(session, registration, actor="test")
 
@@ -139,11 +138,11 @@ def pool(app: Flask, world: World) -> Pool:
     with app.app_context():
         session = get_session()
         item = session.exec(select(Assembly).where(Assembly.slug == SLUG)).one()
-        recruitment_service.import_addresses(
+        addresses.import_addresses(
             session, None, item, io.BytesIO(csv_bytes(address_rows(), HEADER))
         )
-        recruitment_service.draw_batch(
-            session, None, item, recruitment_service.DrawRequest(letters=30, seed="pool")
+        lottery.draw_batch(
+            session, None, item, lottery.DrawRequest(letters=30, seed="pool")
         )
         demo.add_demo_form(session, item, "test")
         session.commit()

@@ -4,7 +4,8 @@ from collections import Counter
 
 import pytest
 
-from assembly.pool import service
+from assembly.pool import composition as pool_composition
+from assembly.pool import table as pool_table
 
 from .conftest import BASE, MUNICIPALITIES, Pool
 
@@ -15,7 +16,7 @@ def test_counts_and_shares_against_the_population(organiser, pool: Pool) -> None
     pool.register("Jong Een", leeftijd="16-24", opleiding="onbekend")
     pool.withdraw(pool.register("Weg", leeftijd="16-24"))
     with pool.session() as (session, item):
-        categories = {c.question.category: c for c in service.composition(session, item)}
+        categories = {c.question.category: c for c in pool_composition.composition(session, item)}
     age = {v.option.value: v for v in categories["leeftijd"].values}
     assert categories["leeftijd"].total == 3  # the withdrawn person is not in the pool
     assert (age["65-79"].count, age["16-24"].count, age["80+"].count) == (2, 1, 0)
@@ -41,8 +42,8 @@ def test_response_rate_per_municipality(organiser, pool: Pool) -> None:
     pool.withdraw(pool.register("Huis Drie", channel="letter", letter=vlissingen[0]))
     pool.register("Zonder Brief", channel="staff")
     with pool.session() as (session, item):
-        (batch,) = service.response_rates(session, item)
-        others = service.other_channels(session, item)
+        (batch,) = pool_composition.response_rates(session, item)
+        others = pool_composition.other_channels(session, item)
     strata = {s.name: s for s in batch.strata}
     assert set(strata) == set(MUNICIPALITIES)
     assert (strata["Goes"].letters, strata["Goes"].households, strata["Goes"].people) == (15, 2, 3)
@@ -61,9 +62,9 @@ def test_counts_have_a_thousands_separator(
 ) -> None:
     pool.register("Oud Een")
     composition, response_rates, counts = (
-        service.composition,
-        service.response_rates,
-        service.counts,
+        pool_composition.composition,
+        pool_composition.response_rates,
+        pool_table.counts,
     )
 
     def many(session, item):  # type: ignore[no-untyped-def]
@@ -82,10 +83,10 @@ def test_counts_have_a_thousands_separator(
                 stratum.people += 1300
         return batches
 
-    monkeypatch.setattr(service, "composition", many)
-    monkeypatch.setattr(service, "response_rates", many_letters)
-    monkeypatch.setattr(service, "counts", lambda s, i: {**counts(s, i), "pool": 12001})
-    monkeypatch.setattr(service, "other_channels", lambda s, i: {"staff": 2500})
+    monkeypatch.setattr(pool_composition, "composition", many)
+    monkeypatch.setattr(pool_composition, "response_rates", many_letters)
+    monkeypatch.setattr(pool_table, "counts", lambda s, i: {**counts(s, i), "pool": 12001})
+    monkeypatch.setattr(pool_composition, "other_channels", lambda s, i: {"staff": 2500})
     page = organiser.get(f"{BASE}/aanmeldingen/samenstelling").text
     assert "(12.001 " in page
     assert '<td class="num">12.001</td>' in page  # a category's total

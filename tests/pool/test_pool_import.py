@@ -7,7 +7,8 @@ from sqlmodel import select
 
 from assembly.db import get_session
 from assembly.models import AuditEntry, RegistrationAvailability
-from assembly.pool import service
+from assembly.pool import imports
+from assembly.tabular import ImportRejected, ImportReport
 
 from .conftest import BASE, Pool
 
@@ -33,13 +34,13 @@ def csv_file(rows: list[str], header: str = HEADER, *, sep: str = ",", bom: bool
     return (b"\xef\xbb\xbf" if bom else b"") + text.encode()
 
 
-def run_import(pool: Pool, data: bytes, **kwargs: bool) -> service.ImportReport:
+def run_import(pool: Pool, data: bytes, **kwargs: bool) -> ImportReport:
     with pool.session() as (session, item):
         try:
-            return service.import_registrations(
+            return imports.import_registrations(
                 session, "test", item, io.BytesIO(data), consent=True, **kwargs
             )
-        except service.ImportRejected:
+        except ImportRejected:
             session.rollback()
             raise
 
@@ -94,7 +95,7 @@ def test_each_kind_of_invalid_row_is_reported_and_nothing_saved(pool: Pool) -> N
     # One pool for all kinds (a fixture per kind would cost more than the checks).
     rows = valid_rows(pool)
     for row, column, reason in INVALID:
-        with pytest.raises(service.ImportRejected) as rejected:
+        with pytest.raises(ImportRejected) as rejected:
             run_import(pool, csv_file([*rows[:2], row, rows[2]]))
         report = rejected.value.report
         assert (report.rows, report.invalid_rows) == (4, 1), row
@@ -108,14 +109,14 @@ def test_a_household_takes_no_more_people_than_live_there(pool: Pool) -> None:
         f"Persoon {i},p{i}@example.nl,,man,65-79,hoog,Walcheren,zeer bezorgd,{code},"
         for i in range(3)
     ]
-    with pytest.raises(service.ImportRejected) as rejected:
+    with pytest.raises(ImportRejected) as rejected:
         run_import(pool, csv_file(rows))
     assert [(e.row, e.reason) for e in rejected.value.report.errors] == [(4, "household_full")]
 
 
 def test_a_missing_column_is_reported(pool: Pool) -> None:
     header = HEADER.replace("regio,", "")
-    with pytest.raises(service.ImportRejected) as rejected:
+    with pytest.raises(ImportRejected) as rejected:
         run_import(pool, csv_file([], header), only_valid=True)
     assert [(e.row, e.column, e.reason) for e in rejected.value.report.errors] == [
         (1, "regio", "missing_column")

@@ -17,8 +17,9 @@ from assembly.models import (
     RegistrationAnswer,
     RegistrationAvailability,
 )
-from assembly.pool import privacy, service
-from assembly.recruitment import service as recruitment
+from assembly.pool import composition as pool_composition
+from assembly.pool import privacy
+from assembly.recruitment import codes
 
 from . import fake_draw
 from .conftest import BASE, Pool
@@ -55,7 +56,7 @@ def composition(pool: Pool) -> dict[str, dict[str, int]]:
     with pool.session() as (session, item):
         return {
             c.question.category: {v.option.value: v.count for v in c.values}
-            for c in service.composition(session, item)
+            for c in pool_composition.composition(session, item)
         }
 
 
@@ -113,7 +114,7 @@ def test_address_purge_keeps_the_response_figures_and_the_codes(organiser, pool:
     with pool.session() as (session, item):
         before = [
             (s.name, s.letters, s.households)
-            for s in service.response_rates(session, item)[0].strata
+            for s in pool_composition.response_rates(session, item)[0].strata
         ]
     response = organiser.post(
         f"{BASE}/privacy/adressen", data={"confirm": "y"}, follow_redirects=True
@@ -122,10 +123,10 @@ def test_address_purge_keeps_the_response_figures_and_the_codes(organiser, pool:
     with pool.session() as (session, item):
         after = [
             (s.name, s.letters, s.households)
-            for s in service.response_rates(session, item)[0].strata
+            for s in pool_composition.response_rates(session, item)[0].strata
         ]
         addresses = session.exec(select(Address)).all()
-        assert recruitment.find_invitation(session, item, pool.letters[5].code) is not None
+        assert codes.find_invitation(session, item, pool.letters[5].code) is not None
         assert item.addresses_purged_at is not None
     assert after == before
     assert {(a.street, a.house_number, a.postcode) for a in addresses} == {("", "", "")}

@@ -6,7 +6,7 @@ from sqlmodel import select
 
 from assembly.db import get_session
 from assembly.models import AuditEntry, CategoryOption
-from assembly.registration import service as registrations
+from assembly.registration import registrations
 
 from .conftest import BASE, Pool
 

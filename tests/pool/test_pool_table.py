@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from sqlalchemy import event
 
 from assembly.db import get_engine
-from assembly.pool import service
+from assembly.pool import table
 
 from .conftest import BASE, Pool
 
@@ -28,7 +28,7 @@ def test_the_table_shows_people_with_their_answers(organiser, pool: Pool) -> Non
 
 def test_pages_of_fifty(organiser, pool: Pool) -> None:
     with pool.session() as (session, item):
-        from assembly.registration import service as registrations
+        from assembly.registration import registrations
 
         for i in range(55):
             registrations.register(
@@ -128,7 +128,7 @@ def test_search_terms_stay_out_of_the_request_log(app) -> None:
 def test_dates_are_in_dutch_and_in_dutch_time(organiser, pool: Pool) -> None:
     ref = pool.register("Karin Sinke")
     with pool.session() as (session, item):
-        registration = service.find(session, item, ref)
+        registration = table.find(session, item, ref)
         assert registration is not None
         registration.created_at = datetime(2026, 11, 9, 23, 30, tzinfo=UTC)
         registration.withdrawn_at = datetime(2026, 11, 12, 10, 0, tzinfo=UTC)

@@ -10,7 +10,7 @@ from sqlmodel import select
 
 from assembly.db import get_session
 from assembly.models import Assembly, AuditEntry, Invitation
-from assembly.recruitment import codes, service
+from assembly.recruitment import codes
 
 from ..conftest import login
 from .test_recruitment_lottery import _draw, _setup
@@ -109,6 +109,6 @@ def test_find_invitation_by_typed_code(app, world) -> None:
         own = session.exec(select(Assembly).where(Assembly.slug == "beraad-a")).one()
         other = session.exec(select(Assembly).where(Assembly.slug == "beraad-b")).one()
         typed = " " + codes.display(invitation.code).lower() + " "
-        assert service.find_invitation(session, own, typed).id == invitation.id
-        assert service.find_invitation(session, other, typed) is None
-        assert service.find_invitation(session, own, "ABCD") is None
+        assert codes.find_invitation(session, own, typed).id == invitation.id
+        assert codes.find_invitation(session, other, typed) is None
+        assert codes.find_invitation(session, own, "ABCD") is None

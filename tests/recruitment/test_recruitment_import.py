@@ -10,7 +10,8 @@ from sqlmodel import select
 
 from assembly.db import get_session
 from assembly.models import Address, AuditEntry
-from assembly.recruitment import service
+from assembly.recruitment import addresses, lottery
+from assembly.tabular import ImportRejected
 
 from ..conftest import PASSWORD, login
 from .helpers import HEADER, address_rows, assembly, csv_bytes, upload
@@ -23,14 +24,14 @@ VALID = [
 ]
 
 
-def _import(app, data: bytes, **kwargs) -> service.ImportReport:
+def _import(app, data: bytes, **kwargs) -> addresses.AddressReport:
     with app.app_context():
         session = get_session()
         try:
-            report = service.import_addresses(
+            report = addresses.import_addresses(
                 session, None, assembly("beraad-a"), upload(data), **kwargs
             )
-        except service.ImportRejected:
+        except ImportRejected:
             session.rollback()
             raise
         session.commit()
@@ -74,7 +75,7 @@ def test_import_valid_file(app, world) -> None:
 def test_each_kind_of_invalid_row_is_reported_and_nothing_saved(
     app, world, row: str, column: str, reason: str
 ) -> None:
-    with pytest.raises(service.ImportRejected) as rejected:
+    with pytest.raises(ImportRejected) as rejected:
         _import(app, csv_bytes([*VALID[:2], row, *VALID[2:]]))
     report = rejected.value.report
     assert report.rows == 5 and report.invalid_rows == 1
@@ -85,7 +86,7 @@ def test_each_kind_of_invalid_row_is_reported_and_nothing_saved(
 def test_missing_column_is_reported(app, world) -> None:
     header = HEADER.replace("postcode,", "")
     rows = [r.replace(",4331 AB", "") for r in address_rows({"Goes": 2})]
-    with pytest.raises(service.ImportRejected) as rejected:
+    with pytest.raises(ImportRejected) as rejected:
         _import(app, csv_bytes(rows, header), only_valid=True)
     assert [(e.row, e.column, e.reason) for e in rejected.value.report.errors] == [
         (1, "postcode", "missing_column")
@@ -95,7 +96,7 @@ def test_missing_column_is_reported(app, world) -> None:
 
 def test_not_utf8_is_reported(app, world) -> None:
     data = csv_bytes(VALID) + "0004,Straße,1,4331 AB,Goes,Goes,,\r\n".encode("latin-1")
-    with pytest.raises(service.ImportRejected) as rejected:
+    with pytest.raises(ImportRejected) as rejected:
         _import(app, data)
     assert rejected.value.report.errors[-1].reason == "encoding"
     assert _addresses(app) == []
@@ -103,7 +104,7 @@ def test_not_utf8_is_reported(app, world) -> None:
 
 def test_errors_keep_the_old_list(app, world) -> None:
     _import(app, csv_bytes(VALID))
-    with pytest.raises(service.ImportRejected):
+    with pytest.raises(ImportRejected):
         _import(app, csv_bytes(["0010,Markt,1,nope,Goes,Goes,,"]))
     assert len(_addresses(app)) == 4
 
@@ -154,7 +155,7 @@ def test_new_import_replaces_the_old_list_and_is_audited_without_personal_data(a
 
 
 def test_large_file_is_inserted_in_batches(app, world, monkeypatch) -> None:
-    monkeypatch.setattr(service, "BATCH_SIZE", 7)
+    monkeypatch.setattr(addresses, "BATCH_SIZE", 7)
     report = _import(app, csv_bytes(address_rows({"Goes": 30, "Veere": 20})))
     assert report.imported == 50 and len(_addresses(app)) == 50
 
@@ -163,9 +164,9 @@ def test_list_cannot_be_replaced_after_a_draw(app, world) -> None:
     _import(app, csv_bytes(VALID))
     with app.app_context():
         session = get_session()
-        service.draw_batch(session, None, assembly("beraad-a"), service.DrawRequest(letters=1))
+        lottery.draw_batch(session, None, assembly("beraad-a"), lottery.DrawRequest(letters=1))
         session.commit()
-    with pytest.raises(service.ListInUse):
+    with pytest.raises(addresses.ListInUse):
         _import(app, csv_bytes(VALID))
 
 
@@ -211,7 +212,7 @@ def test_reads_from_a_spooled_upload(app, world) -> None:
         spooled.seek(0)
         with app.app_context():
             session = get_session()
-            report = service.import_addresses(session, None, assembly("beraad-a"), spooled)
+            report = addresses.import_addresses(session, None, assembly("beraad-a"), spooled)
             session.commit()
         assert not spooled.closed
     assert report.imported == 4

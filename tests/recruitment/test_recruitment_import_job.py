@@ -13,7 +13,8 @@ from sqlmodel import select
 
 from assembly.db import get_session, new_session
 from assembly.models import Address, AddressImport, AddressImportRow, AuditEntry
-from assembly.recruitment import import_job, service
+from assembly.recruitment import import_job, lottery
+from assembly.recruitment.addresses import ListInUse
 from assembly.settings import settings
 from assembly.timeutil import utcnow
 
@@ -126,7 +127,7 @@ def test_a_file_that_cannot_be_read_offers_no_valid_rows(client, app, world) -> 
 
 
 def test_progress_is_written_while_the_file_is_read(app, world, monkeypatch) -> None:
-    monkeypatch.setattr(service, "BATCH_SIZE", 7)
+    monkeypatch.setattr("assembly.recruitment.addresses.BATCH_SIZE", 7)
     import_id = _start(app, csv_bytes(VALID[:10] + [BAD] + VALID[10:]), only_valid=True)
     seen: list[tuple[int, int, int]] = []
     stage = import_job._stage
@@ -207,7 +208,7 @@ def test_nothing_is_half_saved_when_the_job_fails(app, world, import_folder, mon
     def broken(*args, **kwargs) -> None:
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(service, "audit_import", broken)
+    monkeypatch.setattr("assembly.recruitment.addresses.audit_import", broken)
     _run(app, _start(app, csv_bytes(address_rows({"Tholen": 30}, prefix="T"))))
     record = _latest(app)
     assert (record.status, record.failure) == ("failed", "error")
@@ -219,7 +220,7 @@ def test_nothing_is_half_saved_when_the_job_fails(app, world, import_folder, mon
 
 
 def test_an_unreadable_row_halfway_saves_nothing(app, world, monkeypatch) -> None:
-    monkeypatch.setattr(service, "BATCH_SIZE", 5)
+    monkeypatch.setattr("assembly.recruitment.addresses.BATCH_SIZE", 5)
     data = csv_bytes(VALID) + "0099,Straße,1,4331 AB,Goes,Goes,,\r\n".encode("latin-1")
     _run(app, _start(app, data, only_valid=True))
     record = _latest(app)
@@ -233,13 +234,13 @@ def test_letters_drawn_during_the_import_keep_the_old_list(app, world) -> None:
     import_id = _start(app, csv_bytes(address_rows({"Tholen": 5}, prefix="T")))
     with app.app_context():
         session = get_session()
-        service.draw_batch(session, None, assembly("beraad-a"), service.DrawRequest(letters=2))
+        lottery.draw_batch(session, None, assembly("beraad-a"), lottery.DrawRequest(letters=2))
         session.commit()
     _run(app, import_id)
     record = _latest(app)
     assert (record.status, record.failure) == ("rejected", "list_in_use")
     assert _count(app, Address) == 20
-    with app.app_context(), pytest.raises(service.ListInUse):
+    with app.app_context(), pytest.raises(ListInUse):
         import_job.start(get_session(), None, assembly("beraad-a"), io.BytesIO(b""))
 
 

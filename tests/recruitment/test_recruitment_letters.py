@@ -10,8 +10,8 @@ from sqlmodel import select
 
 from assembly.db import get_session
 from assembly.models import Assembly, AuditEntry, Invitation
-from assembly.recruitment import codes, letters, service, views
-from assembly.recruitment.service import DrawRequest
+from assembly.recruitment import addresses, codes, letters, lottery, mail_merge, views
+from assembly.recruitment.lottery import DrawRequest
 
 from ..conftest import login
 from .helpers import address_rows, assembly, csv_bytes, upload
@@ -25,8 +25,8 @@ def _setup(app, letters_drawn: int = 5) -> None:
     with app.app_context():
         session = get_session()
         item = assembly("beraad-a")
-        service.import_addresses(session, None, item, upload(csv_bytes(rows)))
-        service.draw_batch(session, None, item, DrawRequest(letters=letters_drawn, seed="brief"))
+        addresses.import_addresses(session, None, item, upload(csv_bytes(rows)))
+        lottery.draw_batch(session, None, item, DrawRequest(letters=letters_drawn, seed="brief"))
         session.commit()
 
 
@@ -86,10 +86,11 @@ def test_default_text_uses_the_placeholders_in_plain_dutch(app) -> None:
         (None, ""),
     ],
 )
-def test_closing_date_in_dutch(closes: datetime | None, expected: str) -> None:
-    assert letters.closing_date(Assembly(slug="x", name="x", registration_closes_at=closes)) == (
-        expected
-    )
+def test_closing_date_in_dutch(app, closes: datetime | None, expected: str) -> None:
+    with app.app_context():  # the local clock is the installation's setting
+        assert letters.closing_date(
+            Assembly(slug="x", name="x", registration_closes_at=closes)
+        ) == (expected)
 
 
 def test_unknown_placeholders_stray_braces_and_unprintable_characters_are_rejected() -> None:
@@ -160,7 +161,7 @@ def test_a_text_longer_than_a_page_is_rejected(app, world) -> None:
 
 def test_registration_url_and_qr_matrix() -> None:
     item = Assembly(slug="zorg-zeeland-demo", name="x")
-    url = service.registration_url("https://burgerberaad.example.nl", item, "K7QMR2XT9VDA")
+    url = mail_merge.registration_url("https://burgerberaad.example.nl", item, "K7QMR2XT9VDA")
     assert (
         url == "https://burgerberaad.example.nl/a/zorg-zeeland-demo/aanmelden?code=K7QM-R2XT-9VDA"
     )
@@ -200,7 +201,7 @@ def test_pdf_lists_letters_like_the_mail_merge_csv(app, world) -> None:
     _data, found = _pdf(app)
     with app.app_context():
         rows = "".join(
-            service.mail_merge_rows(get_session(), assembly("beraad-a"), "http://x", 1)
+            mail_merge.mail_merge_rows(get_session(), assembly("beraad-a"), "http://x", 1)
         ).splitlines()[1:]
     assert [codes.display(letter.code) for letter in found] == [r.split(",")[6] for r in rows]
 

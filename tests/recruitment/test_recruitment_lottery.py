@@ -9,8 +9,8 @@ from sqlmodel import select
 
 from assembly.db import get_session
 from assembly.models import Address, AuditEntry, Invitation, InvitationBatch
-from assembly.recruitment import service
-from assembly.recruitment.service import DrawRequest, largest_remainder
+from assembly.recruitment import addresses, lottery
+from assembly.recruitment.lottery import DrawRequest, largest_remainder
 
 from ..conftest import login
 from .helpers import address_rows, assembly, csv_bytes, upload
@@ -37,14 +37,14 @@ def _setup(app, slug: str = "beraad-a", rows: list[str] | None = None) -> None:
     with app.app_context():
         session = get_session()
         data = csv_bytes(rows if rows is not None else address_rows(COUNTS))
-        service.import_addresses(session, None, assembly(slug), upload(data))
+        addresses.import_addresses(session, None, assembly(slug), upload(data))
         session.commit()
 
 
 def _draw(app, slug: str = "beraad-a", **kwargs) -> InvitationBatch:
     with app.app_context():
         session = get_session()
-        batch = service.draw_batch(session, None, assembly(slug), DrawRequest(**kwargs))
+        batch = lottery.draw_batch(session, None, assembly(slug), DrawRequest(**kwargs))
         session.commit()
         return batch
 
@@ -80,9 +80,9 @@ def test_extra_weight_oversamples_a_stratum(app, world) -> None:
     batch = _draw(app, letters=20, seed="w", weights={"Veere": 2.0})
     # populations 60, 60 (30 × 2) and 10: 9.23, 9.23, 1.54 → 9, 9, 2
     assert Counter(m for _id, m in _invited(app, batch.id)) == {"Goes": 9, "Veere": 9, "Tholen": 2}
-    with pytest.raises(service.UnknownStratum):
+    with pytest.raises(lottery.UnknownStratum):
         _draw(app, letters=1, weights={"Atlantis": 2.0})
-    with pytest.raises(service.NothingToDraw):
+    with pytest.raises(lottery.NothingToDraw):
         _draw(app, letters=1, weights={"Goes": 0, "Veere": 0, "Tholen": 0})
 
 
@@ -117,12 +117,12 @@ def test_no_address_is_invited_twice(app, world) -> None:
     assert len({b.seed for b in batches}) == 3  # generated when not given
     invited = [i for b in batches for i in _invited(app, b.id)]
     assert len(invited) == len(set(invited)) == 100
-    with pytest.raises(service.TooManyLetters):
+    with pytest.raises(lottery.TooManyLetters):
         _draw(app, letters=1)
 
 
 def test_draw_without_addresses(app, world) -> None:
-    with pytest.raises(service.NoAddresses):
+    with pytest.raises(lottery.NoAddresses):
         _draw(app, letters=1)
 
 
@@ -183,10 +183,10 @@ def test_observer_reads_batches_but_has_no_forms_or_export(client, app, world) -
 
 def test_ranking_follows_the_documented_order_key() -> None:
     rows = [(n, f"ZL{n:05d}", "Goes" if n % 3 else "Veere") for n in range(60)]
-    chosen = service._ranked(rows, "openbaar", {"Goes": 5, "Veere": 2, "Tholen": 0})
+    chosen = lottery._ranked(rows, "openbaar", {"Goes": 5, "Veere": 2, "Tholen": 0})
     by_key = {
         stratum: sorted(
-            (service._order_key("openbaar", external_id), n)
+            (lottery._order_key("openbaar", external_id), n)
             for n, external_id, s in rows
             if s == stratum
         )

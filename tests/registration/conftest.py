@@ -22,8 +22,7 @@ from assembly.models import (
     Registration,
     SessionDate,
 )
-from assembly.recruitment import codes
-from assembly.recruitment import service as recruitment_service
+from assembly.recruitment import addresses, codes, lottery
 
 from ..conftest import World
 from ..recruitment.helpers import HEADER, csv_bytes, upload
@@ -81,9 +80,9 @@ def setup(app: Flask, world: World) -> Setup:
     with app.app_context():
         session = get_session()
         item = session.exec(select(Assembly).where(Assembly.slug == SLUG)).one()
-        recruitment_service.import_addresses(session, None, item, upload(csv_bytes(rows, HEADER)))
-        recruitment_service.draw_batch(
-            session, None, item, recruitment_service.DrawRequest(letters=10, seed="test")
+        addresses.import_addresses(session, None, item, upload(csv_bytes(rows, HEADER)))
+        lottery.draw_batch(
+            session, None, item, lottery.DrawRequest(letters=10, seed="test")
         )
         demo.add_demo_form(session, item, "test")
         session.commit()
