@@ -253,14 +253,9 @@ class OutboxMessage(SQLModel, table=True):
     sent_at: datetime | None = None
 
 
-class Address(SQLModel, table=True):
-    """One address from the registry extract: only what the letters and the lottery need."""
+class AddressFields(SQLModel):
+    """What an address list row holds: only what the letters and the lottery need."""
 
-    __tablename__ = "recruitment_address"
-    __table_args__ = (UniqueConstraint("assembly_id", "external_id"),)
-
-    id: int | None = Field(default=None, primary_key=True)
-    assembly_id: int = Field(foreign_key="assembly.id", index=True)
     external_id: str = Field(max_length=64)
     street: str = Field(max_length=200)
     house_number: str = Field(max_length=20)
@@ -269,6 +264,16 @@ class Address(SQLModel, table=True):
     municipality: str = Field(max_length=100)
     district: str = Field(default="", max_length=100)
     adults: int | None = None
+
+
+class Address(AddressFields, table=True):
+    """One address from the registry extract: only what the letters and the lottery need."""
+
+    __tablename__ = "recruitment_address"
+    __table_args__ = (UniqueConstraint("assembly_id", "external_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    assembly_id: int = Field(foreign_key="assembly.id", index=True)
 
 
 class InvitationBatch(SQLModel, table=True):
@@ -333,21 +338,13 @@ class AddressImport(SQLModel, table=True):
     failure: str = Field(default="", max_length=50)
 
 
-class AddressImportRow(SQLModel, table=True):
+class AddressImportRow(AddressFields, table=True):
     """A valid row of an import that is still being read; never read by anything else."""
 
     __tablename__ = "address_import_row"
 
     id: int | None = Field(default=None, primary_key=True)
     import_id: int = Field(foreign_key="address_import.id", index=True)
-    external_id: str = Field(max_length=64)
-    street: str = Field(max_length=200)
-    house_number: str = Field(max_length=20)
-    postcode: str = Field(max_length=7)
-    city: str = Field(max_length=100)
-    municipality: str = Field(max_length=100)
-    district: str = Field(default="", max_length=100)
-    adults: int | None = None
 
 
 class SessionDate(SQLModel, table=True):

@@ -2,9 +2,10 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import IntegerField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms import IntegerField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
 
+from ..forms import optional_text
 from ..labels import STAGE_LABELS
 from ..models import STAGE_ORDER
 
@@ -23,13 +24,13 @@ class AssemblyForm(FlaskForm):
         ],
         description=_l("Part of the public address /a/…/, for example zorg-zeeland-2025."),
     )
-    region = StringField(_l("Region"), validators=[Optional(), Length(max=200)])
-    commissioning_bodies = StringField(
+    region = optional_text(_l("Region"), max_length=200)
+    commissioning_bodies = optional_text(
         _l("Commissioned by"),
-        validators=[Optional(), Length(max=500)],
+        max_length=500,
         description=_l("The bodies that asked for this assembly, separated by commas."),
     )
-    description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=20000)])
+    description = optional_text(_l("Description"), max_length=20000, lines=True)
     panel_size = IntegerField(
         _l("Panel size"), validators=[DataRequired(), NumberRange(min=1, max=10000)]
     )
@@ -50,8 +51,5 @@ for _stage in STAGE_ORDER:
     setattr(
         AssemblyForm,
         f"plan_{_stage.value}",
-        StringField(
-            STAGE_LABELS[_stage.value],
-            validators=[Optional(), Length(max=200)],
-        ),
+        optional_text(STAGE_LABELS[_stage.value], max_length=200),
     )

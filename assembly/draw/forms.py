@@ -10,7 +10,6 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
     DateField,
@@ -30,6 +29,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
+from ..forms import ButtonForm, csv_upload
 from ..questionnaire.shares import ShareInvalid, format_share, parse_share
 from .answers import ANSWERS
 from .ceremony import MAX_SEED, MAX_SEED_METHOD
@@ -109,18 +109,17 @@ def quota_form(lines: Sequence[QuotaLine], panel_size: int, **kwargs: Any) -> Qu
 
 
 class SharesImportForm(FlaskForm):
-    file = FileField(
+    file = csv_upload(
         _l("Population figures (CSV)"),
-        validators=[FileRequired(_l("Choose a CSV file."))],
-        description=_l(
+        _l(
             "Columns: category, value, share. The share as a percentage of the population "
             "(12, 12,5 or 12%). Separated by commas or semicolons."
         ),
     )
 
 
-class ActionForm(FlaskForm):
-    """A button that changes something: only the CSRF token."""
+# Starting, cancelling, publishing, replacing: buttons.
+ActionForm = ButtonForm
 
 
 class RelaxForm(FlaskForm):

@@ -5,12 +5,13 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, IntegerField, StringField
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms import IntegerField
+from wtforms.validators import InputRequired, NumberRange
 
+from ..forms import confirm_box, csv_upload, optional_text
 from ..models import SessionDate
 from ..questionnaire.questions import Questions
-from ..recruitment.forms import CsvUploadForm, csv_file
+from ..recruitment.forms import CsvUploadForm
 from ..registration.forms import registration_form_class
 from ..registration.settings import MAX_RETENTION_MONTHS
 
@@ -25,9 +26,9 @@ def staff_form_class(
     parent: Any = base  # a class made at run time, which mypy cannot follow
 
     class StaffRegistrationForm(parent):
-        code = StringField(
+        code = optional_text(
             _l("Code from the letter (optional)"),
-            validators=[Optional(), Length(max=20)],
+            max_length=20,
             description=_l(
                 "When the person has their letter at hand, the code puts them in the "
                 "household of that letter, like K7QM-R2XT-9VDA."
@@ -38,16 +39,16 @@ def staff_form_class(
 
 
 class ImportForm(CsvUploadForm):
-    file = csv_file(
+    file = csv_upload(
         _l("Registrations (CSV)"),
         _l(
             "Columns: name, email, phone, and one column per category named like the "
             "category; optional: code, availability. Separated by commas or semicolons."
         ),
     )
-    consent = BooleanField(
+    consent = confirm_box(
         _l("These people gave their consent on the paper form"),
-        validators=[DataRequired(_l("Confirm that these people gave their consent."))],
+        _l("Confirm that these people gave their consent."),
     )
 
 
@@ -66,14 +67,12 @@ class RetentionForm(FlaskForm):
 
 
 class PurgeAddressesForm(FlaskForm):
-    confirm = BooleanField(
-        _l("I understand that street, house number and postcode are removed for good"),
-        validators=[DataRequired(_l("Tick the box to confirm."))],
+    confirm = confirm_box(
+        _l("I understand that street, house number and postcode are removed for good")
     )
 
 
 class PurgeUnselectedForm(FlaskForm):
-    confirm = BooleanField(
-        _l("I understand that the personal data of people not selected is removed for good"),
-        validators=[DataRequired(_l("Tick the box to confirm."))],
+    confirm = confirm_box(
+        _l("I understand that the personal data of people not selected is removed for good")
     )

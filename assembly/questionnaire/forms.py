@@ -14,7 +14,9 @@ from wtforms import (
     StringField,
     TimeField,
 )
-from wtforms.validators import DataRequired, Length, Optional, Regexp
+from wtforms.validators import DataRequired, Length, Regexp
+
+from ..forms import ButtonForm, optional_text
 
 CATEGORY_NAME = r"^[A-Za-z0-9][A-Za-z0-9_\- ]*$"
 
@@ -23,12 +25,12 @@ class OptionRow(Form):
     """One answer option, a row of the question editor. An empty row is ignored."""
 
     option_id = HiddenField()
-    value = StringField(_l("Category value"), validators=[Optional(), Length(max=100)])
-    label = StringField(_l("Answer (Dutch)"), validators=[Optional(), Length(max=200)])
-    label_en = StringField(_l("Answer (English)"), validators=[Optional(), Length(max=200)])
-    share = StringField(
+    value = optional_text(_l("Category value"), max_length=100)
+    label = optional_text(_l("Answer (Dutch)"), max_length=200)
+    label_en = optional_text(_l("Answer (English)"), max_length=200)
+    share = optional_text(
         _l("Population share (%)"),
-        validators=[Optional(), Length(max=10)],
+        max_length=10,
         description=_l("A percentage, for example 51 or 51%"),
     )
     prefer_not = BooleanField(_l("This is “Zeg ik liever niet”"))
@@ -46,9 +48,9 @@ class QuestionForm(FlaskForm):
         description=_l("The name of this category in the sortition files, e.g. leeftijd."),
     )
     question = StringField(_l("Question (Dutch)"), validators=[DataRequired(), Length(max=500)])
-    question_en = StringField(
+    question_en = optional_text(
         _l("Question (English)"),
-        validators=[Optional(), Length(max=500)],
+        max_length=500,
         description=_l("Shown when the page is in English; the Dutch text otherwise."),
     )
     special_category = BooleanField(
@@ -59,15 +61,13 @@ class QuestionForm(FlaskForm):
 
 class SessionDateForm(FlaskForm):
     session_date_id = HiddenField()
-    label = StringField(
-        _l("Name"),
-        validators=[Optional(), Length(max=200)],
-        description=_l("For example Bijeenkomst 1"),
+    label = optional_text(
+        _l("Name"), max_length=200, description=_l("For example Bijeenkomst 1")
     )
     day = DateField(_l("Date"), validators=[DataRequired(_l("Fill in a date."))])
     time = TimeField(_l("Start time"), validators=[DataRequired(_l("Fill in a time."))])
-    location = StringField(_l("Place"), validators=[Optional(), Length(max=200)])
+    location = optional_text(_l("Place"), max_length=200)
 
 
-class ActionForm(FlaskForm):
-    """A button whose only field is the CSRF token (move or delete a question or date)."""
+# Moving or deleting a question or date is a button.
+ActionForm = ButtonForm

@@ -5,18 +5,12 @@ import re
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from flask_wtf.file import FileField, FileRequired
-from wtforms import BooleanField, IntegerField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
+from wtforms import BooleanField, IntegerField, SelectField, TextAreaField
+from wtforms.validators import DataRequired, Length, NumberRange, ValidationError
+
+from ..forms import csv_upload, optional_text
 
 WEIGHT_LINE = re.compile(r"^(?P<name>.+?)\s*[=:]\s*(?P<weight>[0-9]+(?:[.,][0-9]+)?)$")
-
-
-def csv_file(label: str, columns: str) -> FileField:
-    """The file field of a CSV upload; ``columns`` says which columns the file has."""
-    return FileField(
-        label, validators=[FileRequired(_l("Choose a CSV file."))], description=columns
-    )
 
 
 class CsvUploadForm(FlaskForm):
@@ -26,7 +20,7 @@ class CsvUploadForm(FlaskForm):
 
 
 class ImportForm(CsvUploadForm):
-    file = csv_file(
+    file = csv_upload(
         _l("Address list (CSV)"),
         _l(
             "Columns: address_id, street, house_number, postcode, city, municipality; "
@@ -45,17 +39,18 @@ class DrawForm(FlaskForm):
         choices=[("municipality", _l("Municipality")), ("district", _l("District"))],
         default="municipality",
     )
-    weights = TextAreaField(
+    weights = optional_text(
         _l("Extra weight per stratum (optional)"),
-        validators=[Optional(), Length(max=5000)],
+        max_length=5000,
+        lines=True,
         description=_l(
             "One line per stratum, for example “Vlissingen = 1.5” to send half as many "
             "letters again as its population share where fewer people respond."
         ),
     )
-    seed = StringField(
+    seed = optional_text(
         _l("Seed (optional)"),
-        validators=[Optional(), Length(max=64)],
+        max_length=64,
         description=_l(
             "Leave empty to have one generated. The same seed and the same address list "
             "always give the same letters."

@@ -25,6 +25,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..errors import ServiceError
+from ..forms import ButtonForm, optional_text
 from ..models import Assembly, SessionDate
 from ..questionnaire.questions import Questions, load_questions, option_label, question_text
 from ..questionnaire.session_dates import load_session_dates, session_date_label
@@ -55,8 +56,8 @@ class CodeForm(FlaskForm):
     )
 
 
-class ConfirmForm(FlaskForm):
-    """A form with only a button (and the CSRF token): withdraw, erase, join a household."""
+# Withdraw, erase, join a household: buttons.
+ConfirmForm = ButtonForm
 
 
 def registration_form_class(
@@ -228,9 +229,9 @@ class SettingsForm(FlaskForm):
         validators=[Optional()],
         description=_l("Dutch time. Leave empty to keep registration open."),
     )
-    organiser_contact = StringField(
+    organiser_contact = optional_text(
         _l("Contact for registrants"),
-        validators=[Optional(), Length(max=300)],
+        max_length=300,
         description=_l(
             "Shown on the registration page and in the privacy statement: a name, phone "
             "number and e-mail address."
