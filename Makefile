@@ -4,6 +4,8 @@ PORT ?= 5000
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# The tested versions of every dependency (make lock rewrites it).
+CONSTRAINTS := constraints.txt
 PO := translations/nl/LC_MESSAGES/messages.po
 MO := translations/nl/LC_MESSAGES/messages.mo
 DEMO_DB := instance/demo.db
@@ -11,15 +13,24 @@ DEMO_ENV := BURGERBERAAD_ENV=development BURGERBERAAD_DATABASE_URL=sqlite:///$(C
 	BURGERBERAAD_HUEY_PATH=$(CURDIR)/instance/demo-jobs.db BURGERBERAAD_DEV_OUTBOX=true \
 	BURGERBERAAD_JOBS_IN_PROCESS=true BURGERBERAAD_BASE_URL=http://127.0.0.1:$(PORT)
 
-.PHONY: demo test lint install translations clean
+.PHONY: demo test lint install translations clean lock
 
 install: $(STAMP) $(MO)
 
 # Reinstall only when the dependencies change.
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml $(CONSTRAINTS)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet -e '.[test,postgres]'
+	$(BIN)/python -m pip install --quiet -c $(CONSTRAINTS) -e '.[test,postgres]'
 	touch $(STAMP)
+
+# After changing the dependencies: install the newest allowed versions in a fresh
+# environment and record them.
+lock:
+	rm -rf .venv-lock && $(PYTHON) -m venv .venv-lock
+	.venv-lock/bin/python -m pip install --quiet -e '.[test,postgres,production,redis,bench]'
+	( echo "# The tested versions (make lock). make installs with pip -c $(CONSTRAINTS)."; \
+	  .venv-lock/bin/python -m pip freeze --exclude-editable ) > $(CONSTRAINTS)
+	rm -rf .venv-lock
 
 # Compiled catalogues are built here, never committed.
 $(MO): $(PO) $(STAMP)
@@ -34,6 +45,7 @@ demo: install
 
 lint: install
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 # Tests run in parallel processes (pytest-xdist), one database each; WORKERS=0 runs them in one.
 WORKERS ?= auto
