@@ -15,14 +15,19 @@ References
 
 from __future__ import annotations
 
+from typing import Generic, TypeVar
+
 import numpy as np
 from scipy.linalg import qr, qr_delete, qr_insert, solve_triangular
 
 # Updates accumulate rounding; refactorise from scratch after this many of them.
 _REFACTOR_EVERY = 200
 
+#: What the caller attaches to each column (a panel, an index) to recognise it later.
+Key = TypeVar("Key")
 
-class IncrementalNNLS:
+
+class IncrementalNNLS(Generic[Key]):
     """``min ||M w - b||`` over ``w >= 0`` for a growing set of columns of ``M``.
 
     Only the passive columns (positive weight) are kept: a column that drops to weight
@@ -32,14 +37,14 @@ class IncrementalNNLS:
     def __init__(self, b: np.ndarray) -> None:
         self.b = np.asarray(b, dtype=float)
         self.columns: list[np.ndarray] = []
-        self.keys: list[object] = []
+        self.keys: list[Key] = []
         self.weights = np.zeros(0)
         self._q: np.ndarray | None = None
         self._r: np.ndarray | None = None
         self._updates = 0
         self.residual = self.b.copy()
 
-    def add(self, column: np.ndarray, key: object = None) -> bool:
+    def add(self, column: np.ndarray, key: Key) -> bool:
         """Add a column and re-solve; False if it is (numerically) in the others' span."""
         column = np.asarray(column, dtype=float)
         position = len(self.columns)
@@ -99,6 +104,7 @@ class IncrementalNNLS:
         # whose weight reaches zero on the way.
         self.residual = self.b.copy()
         while self.columns:
+            assert self._q is not None and self._r is not None
             projected = self._q.T @ self.b
             z = solve_triangular(self._r, projected, check_finite=False)
             negative = z <= 0.0

@@ -330,7 +330,7 @@ class PanelSpace:
         if not fits.any():
             return None
         gains = np.where(fits, choices @ objective[positions], -np.inf)
-        counts = base.copy()
+        counts: np.ndarray = base.copy()
         counts[positions] += choices[int(np.argmax(gains))]
         return counts.astype(np.int64)
 
