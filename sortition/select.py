@@ -7,13 +7,8 @@ from threadpoolctl import threadpool_limits
 
 from .draw import DrawResult, draw_from_description
 from .errors import InfeasibleError, InputError
-from .feasibility import check
 from .groups import Distribution, build_groups
-from .legacy import legacy
-from .leximin import leximin
 from .model import Instance
-from .nash import nash
-from .panels import PanelSpace
 from .result import ALGORITHMS, ProgressCallback, SelectionResult
 
 
@@ -65,6 +60,15 @@ def _find_distribution(
     rng: np.random.Generator | int | None,
     legacy_runs: int,
 ) -> SelectionResult:
+    # The solvers (HiGHS, SciPy's sparse matrices and linear algebra) are imported when
+    # a distribution is computed, so that ``import sortition`` and the commands that only
+    # read or replay a draw start quickly.
+    from .feasibility import check
+    from .legacy import legacy
+    from .leximin import leximin
+    from .nash import nash
+    from .panels import PanelSpace
+
     if algorithm not in ALGORITHMS:
         raise InputError(
             "unknown_algorithm",
