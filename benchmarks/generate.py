@@ -8,8 +8,14 @@ organisers do. That mismatch is what makes real selections hard (and what makes
 selection probabilities unequal), so a benchmark on uniform random pools would flatter
 any engine.
 
-Some respondents share an address with another respondent (two-person households); the
-one-per-household rule then applies.
+Some respondents share an address with other respondents (households of two, or up to
+four with ``household_max``); the one-per-household rule then applies.
+
+Real pools vary in ways a handful of instances does not show, so a ``Spec`` has knobs for
+them: residence as the four regions or the 13 municipalities, age in 4–7 bands, quotas
+with a relative tolerance or an absolute one of a few seats, the share and size of
+households, and how skewed the response is. ``SWEEP`` crosses them over four pool sizes
+(``sweep.py`` runs it).
 
 Everything is drawn from one ``numpy.random.Generator`` seeded explicitly, so an instance
 name and seed always give byte-identical files. The small population tables are embedded
@@ -18,7 +24,10 @@ here on purpose: the generator must not depend on files outside the repository.
 Usage::
 
     python benchmarks/generate.py --instance pool-2000-k100 --out benchmarks/out/inst
+    python benchmarks/generate.py --instance sweep-1200-k80-2 --out benchmarks/out/inst
     python benchmarks/generate.py --n 900 --k 60 --categories 6 --seed 7 --out /tmp/x
+    python benchmarks/generate.py --n 900 --k 60 --residence gemeente --age-bands 7 \
+        --absolute 1 --households 0.15 --household-max 4 --skew 1.5 --out /tmp/y
 """
 
 from __future__ import annotations
@@ -75,6 +84,16 @@ GENDER_SHARE = (0.492, 0.498, 0.010)
 
 AGE = ("16-24", "25-34", "35-49", "50-64", "65-79", "80+")
 AGE_SHARE = (0.12, 0.13, 0.20, 0.26, 0.22, 0.07)
+#: First year of each band of AGE, and the end of the last (people are spread evenly over
+#: the years of their band when ages are banded differently).
+AGE_EDGES = (16, 25, 35, 50, 65, 80, 95)
+#: Other bandings organisers use, as the first year of each band.
+AGE_BANDINGS: dict[int, tuple[int, ...]] = {
+    4: (16, 35, 55, 75),
+    5: (16, 30, 45, 60, 75),
+    6: AGE_EDGES[:-1],
+    7: (16, 25, 35, 45, 55, 65, 75),
+}
 
 EDUCATION = ("laag", "midden", "hoog")
 EDUCATION_SHARE = (0.30, 0.40, 0.30)
@@ -141,6 +160,33 @@ def _regions() -> Category:
     return Category("regio", tuple(totals), tuple(p / whole for p in totals.values()))
 
 
+def _municipalities() -> Category:
+    whole = sum(p for _, _, p in MUNICIPALITIES)
+    return Category(
+        "gemeente",
+        tuple(name for name, _, _ in MUNICIPALITIES),
+        tuple(p / whole for _, _, p in MUNICIPALITIES),
+    )
+
+
+def _age_category(bands: int) -> Category:
+    """Age in ``bands`` bands; shares from AGE_SHARE, spread evenly over each band's years."""
+    starts = AGE_BANDINGS[bands]
+    ends = (*starts[1:], AGE_EDGES[-1])
+    shares = []
+    for low, high in zip(starts, ends, strict=True):
+        share = 0.0
+        for j, fine in enumerate(AGE_SHARE):
+            overlap = min(high, AGE_EDGES[j + 1]) - max(low, AGE_EDGES[j])
+            share += fine * max(overlap, 0) / (AGE_EDGES[j + 1] - AGE_EDGES[j])
+        shares.append(share)
+    names = tuple(
+        f"{low}-{high - 1}" if high < AGE_EDGES[-1] else f"{low}+"
+        for low, high in zip(starts, ends, strict=True)
+    )
+    return Category("leeftijd", names, tuple(shares))
+
+
 #: Categories in the order they are added: 5 categories = the first five, 6 = all.
 CATEGORIES: tuple[Category, ...] = (
     Category("geslacht", GENDER, GENDER_SHARE),
@@ -156,9 +202,14 @@ CATEGORIES: tuple[Category, ...] = (
 class Spec:
     """One benchmark instance.
 
-    ``household_share`` is the share of respondents who live with another respondent
-    (two-person households); ``tolerance`` the relative slack of the quotas around the
-    population share; ``peer`` whether the peer runs on it by default.
+    ``household_share`` is the share of respondents who live with another respondent, in
+    households of 2 to ``household_max`` respondents; ``tolerance`` the relative slack of
+    the quotas around the population share, or ``absolute`` seats either side instead;
+    ``residence`` is ``"regio"`` (4 regions) or ``"gemeente"`` (13 municipalities);
+    ``age_bands`` 4 to 7; ``skew`` the power of the response propensities (0: everyone
+    answers alike, 1: the tables above, 2: twice as skewed in log terms); ``peer``
+    whether the peer runs on it by default. The defaults give the original instances,
+    byte for byte.
     """
 
     name: str
@@ -170,6 +221,34 @@ class Spec:
     tolerance: float = 0.20
     peer: bool = True
     note: str = ""
+    residence: str = "regio"
+    age_bands: int = 6
+    absolute: int | None = None
+    household_max: int = 2
+    skew: float = 1.0
+
+    def categories(self) -> tuple[Category, ...]:
+        """The first ``n_categories`` categories with this spec's age and residence."""
+        chosen = list(CATEGORIES)
+        chosen[1] = _age_category(self.age_bands)
+        if self.residence == "gemeente":
+            chosen[3] = _municipalities()
+        elif self.residence != "regio":
+            raise ValueError(f"residence must be 'regio' or 'gemeente', not {self.residence!r}")
+        return tuple(chosen[: self.n_categories])
+
+    def knobs(self) -> str:
+        """The knobs in a few words, for tables."""
+        tolerance = f"±{self.absolute}" if self.absolute is not None else f"{self.tolerance:.0%}"
+        households = (
+            f"hh {self.household_share:.0%}≤{self.household_max}"
+            if self.household_share > 0
+            else "no hh"
+        )
+        return (
+            f"{self.residence} age{self.age_bands} tol {tolerance} {households} "
+            f"skew {self.skew:g} c{self.n_categories}"
+        )
 
 
 #: The named instances: the sizes at which the peer was measured, the peer's own published
@@ -197,6 +276,44 @@ INSTANCES: dict[str, Spec] = {
 
 QUICK_INSTANCES = ("pool-300-k30",)
 
+#: The sweep's sizes (pool, panel), and per size the same eight settings of the knobs
+#: (residence, age bands, relative or absolute tolerance, household share and largest
+#: household, response skew, categories): the original setting, then combinations
+#: that real organisers use, tight ones and ones with many distinct types included.
+SWEEP_SIZES: tuple[tuple[int, int], ...] = ((500, 50), (1200, 80), (2000, 100), (4000, 175))
+_S = Spec("setting", 0, 0, 6, seed=0)
+SWEEP_SETTINGS: tuple[Spec, ...] = (
+    replace(_S, residence="regio", age_bands=6, tolerance=0.20, household_share=0.08),
+    replace(_S, residence="gemeente", age_bands=6, tolerance=0.10, household_share=0.10,
+            household_max=3),
+    replace(_S, residence="gemeente", age_bands=7, tolerance=0.05, household_share=0.20,
+            household_max=4, skew=1.5),
+    replace(_S, residence="gemeente", age_bands=5, absolute=1, household_share=0.05),
+    replace(_S, residence="regio", age_bands=4, tolerance=0.05, household_share=0.15,
+            household_max=4, skew=2.0),
+    replace(_S, residence="gemeente", age_bands=4, absolute=2, household_share=0.0, skew=0.5,
+            n_categories=5),
+    replace(_S, residence="regio", age_bands=7, tolerance=0.15, household_share=0.20,
+            household_max=3, skew=1.5),
+    replace(_S, residence="gemeente", age_bands=6, tolerance=0.25, household_share=0.12,
+            household_max=4, skew=2.0),
+)  # fmt: skip
+
+
+def _sweep() -> dict[str, Spec]:
+    specs = {}
+    for n, k in SWEEP_SIZES:
+        for index, setting in enumerate(SWEEP_SETTINGS):
+            name = f"sweep-{n}-k{k}-{index}"
+            specs[name] = replace(
+                setting, name=name, n=n, k=k, seed=n * 1000 + k * 10 + index, peer=n <= 1200
+            )
+    return specs
+
+
+#: The sweep: every size with every setting, named ``sweep-<n>-k<k>-<setting>``.
+SWEEP: dict[str, Spec] = _sweep()
+
 
 @dataclass(frozen=True)
 class Generated:
@@ -211,16 +328,22 @@ class Generated:
 
 
 def quotas_for(
-    categories: Sequence[Category], k: int, tolerance: float
+    categories: Sequence[Category], k: int, tolerance: float, absolute: int | None = None
 ) -> list[tuple[str, str, int, int]]:
-    """Quotas from target shares: ``floor(s·k·(1−tol))`` to ``ceil(s·k·(1+tol))``."""
+    """Quotas from target shares: ``floor(s·k·(1−tol))`` to ``ceil(s·k·(1+tol))``, or
+    with ``absolute`` seats either side: ``floor(s·k) − a`` to ``ceil(s·k) + a`` (at least 0).
+    """
     rows = []
     for category in categories:
         for value, share in zip(category.values, category.shares, strict=True):
             target = share * k
-            # Rounding guards: 0.2 * 50 * 1.2 is 12.000000000000002 in floating point.
-            low = math.floor(round(target * (1 - tolerance), 9))
-            high = math.ceil(round(target * (1 + tolerance), 9))
+            if absolute is not None:
+                low = max(math.floor(round(target, 9)) - absolute, 0)
+                high = math.ceil(round(target, 9)) + absolute
+            else:
+                # Rounding guards: 0.2 * 50 * 1.2 is 12.000000000000002 in floating point.
+                low = math.floor(round(target * (1 - tolerance), 9))
+                high = math.ceil(round(target * (1 + tolerance), 9))
             rows.append((category.name, value, low, max(high, low)))
     return rows
 
@@ -252,8 +375,9 @@ def _propensity(population: dict[str, np.ndarray]) -> np.ndarray:
     )
 
 
-def _respondents(rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
-    """``n`` respondents: residents accepted with probability ∝ their response propensity."""
+def _respondents(rng: np.random.Generator, n: int, skew: float = 1.0) -> dict[str, np.ndarray]:
+    """``n`` respondents: residents accepted with probability ∝ their response propensity
+    (to the power ``skew``)."""
     ceiling = (
         max(RESPONSE_AGE)
         * max(RESPONSE_EDUCATION)
@@ -264,19 +388,28 @@ def _respondents(rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
     accepted = 0
     while accepted < n:
         batch = _sample_population(rng, max(4 * n, 1000))
-        keep = rng.random(len(batch["leeftijd"])) < _propensity(batch) / ceiling
+        propensity = _propensity(batch) / ceiling
+        if skew != 1.0:
+            propensity = propensity**skew
+        keep = rng.random(len(batch["leeftijd"])) < propensity
         parts.append({key: values[keep] for key, values in batch.items()})
         accepted += int(keep.sum())
     return {key: np.concatenate([p[key] for p in parts])[:n] for key in parts[0]}
 
 
 def _households(
-    rng: np.random.Generator, people: dict[str, np.ndarray], share: float
+    rng: np.random.Generator,
+    people: dict[str, np.ndarray],
+    share: float,
+    largest: int = 2,
+    extra: np.random.Generator | None = None,
 ) -> np.ndarray:
-    """Household number per person; ``share`` of them live in two-person households.
+    """Household number per person; ``share`` of them live with other respondents.
 
-    Housemates live in the same municipality, so partners are paired within a town; pairing
-    people of neighbouring age bands first mimics couples of similar age.
+    Housemates live in the same municipality, so households are formed within a town;
+    taking people of neighbouring age bands together mimics couples of similar age. With
+    ``largest`` above 2 the household sizes (2 to ``largest``) come from ``extra``, so
+    that the main stream, and with it the original instances, stays as it was.
     """
     n = len(people["leeftijd"])
     household = np.arange(n)
@@ -287,24 +420,30 @@ def _households(
     # Sort by town, then by a noisy age so that neighbours in the order are likely partners.
     noisy_age = people["leeftijd"][chosen] + rng.normal(0.0, 0.7, size=len(chosen))
     order = chosen[np.lexsort((noisy_age, people["gemeente"][chosen]))]
-    partners: list[tuple[int, int]] = []
-    leftovers: list[int] = []
+    town = people["gemeente"]
     position = 0
     while position < len(order):
-        if (
-            position + 1 < len(order)
-            and people["gemeente"][order[position]] == people["gemeente"][order[position + 1]]
+        size = 2 if largest <= 2 or extra is None else int(extra.integers(2, largest + 1))
+        run = 1
+        while (
+            run < size
+            and position + run < len(order)
+            and town[order[position + run]] == town[order[position]]
         ):
-            partners.append((int(order[position]), int(order[position + 1])))
-            position += 2
-        else:
-            leftovers.append(int(order[position]))
-            position += 1
-    # A person left without a partner in their town stays single: the share is then a bit
-    # below the target, which is fine for a benchmark.
-    for first, second in partners:
-        household[second] = household[first]
+            run += 1
+        # A person left without a housemate in their town stays single: the share is then
+        # a bit below the target, which is fine for a benchmark.
+        if run >= 2:
+            household[order[position + 1 : position + run]] = household[order[position]]
+        position += run
     return household
+
+
+def _age_years(extra: np.random.Generator, band: np.ndarray) -> np.ndarray:
+    """An age in years per person, spread evenly over the years of their AGE band."""
+    low = np.asarray(AGE_EDGES[:-1])[band]
+    high = np.asarray(AGE_EDGES[1:])[band]
+    return low + np.floor(extra.random(len(band)) * (high - low)).astype(np.int64)
 
 
 def _addresses(
@@ -385,20 +524,26 @@ def feasible(
 
 def generate(spec: Spec, *, max_attempts: int = 20) -> Generated:
     """Generate ``spec``'s pool; retries with the next seed until the quotas are feasible."""
-    categories = CATEGORIES[: spec.n_categories]
-    quotas = quotas_for(categories, spec.k, spec.tolerance)
+    categories = spec.categories()
+    quotas = quotas_for(categories, spec.k, spec.tolerance, spec.absolute)
     for attempt in range(max_attempts):
         seed = spec.seed + attempt
         rng = np.random.Generator(np.random.PCG64(seed))
-        people = _respondents(rng, spec.n)
+        # Draws that the original instances did not make come from a second stream.
+        extra = np.random.Generator(np.random.PCG64([seed, 1]))
+        people = _respondents(rng, spec.n, spec.skew)
         town = people["gemeente"]
-        region_index = (
-            {name: j for j, name in enumerate(categories[3].values)} if len(categories) > 3 else {}
-        )
+        region_index = {name: j for j, name in enumerate(_regions().values)}
         people["regio"] = np.array(
-            [region_index.get(MUNICIPALITIES[int(t)][1], 0) for t in town], dtype=np.int64
+            [region_index[MUNICIPALITIES[int(t)][1]] for t in town], dtype=np.int64
         )
-        household = _households(rng, people, spec.household_share)
+        if spec.age_bands != 6:
+            starts = np.asarray(AGE_BANDINGS[spec.age_bands])
+            years = _age_years(extra, people["leeftijd"])
+            people["leeftijd"] = np.searchsorted(starts, years, side="right") - 1
+        household = _households(
+            rng, people, spec.household_share, spec.household_max, extra
+        )
         features = np.column_stack([people[c.name] for c in categories])
         if feasible(features, household, quotas, categories, spec.k):
             break
@@ -462,7 +607,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--instance", choices=sorted(INSTANCES), help="a named instance")
+    parser.add_argument(
+        "--instance", choices=sorted({**INSTANCES, **SWEEP}), metavar="NAME",
+        help="a named instance: " + ", ".join(INSTANCES) + ", or sweep-<n>-k<k>-<0..7>",
+    )
     parser.add_argument("--n", type=int, help="pool size (custom instance)")
     parser.add_argument("--k", type=int, help="panel size (custom instance)")
     parser.add_argument("--categories", type=int, default=5, help="number of categories (1–6)")
@@ -471,11 +619,16 @@ def main(argv: Sequence[str] | None = None) -> None:
         "--households", type=float, default=0.08, help="share in 2-person households"
     )
     parser.add_argument("--tolerance", type=float, default=0.20, help="relative quota tolerance")
+    parser.add_argument("--absolute", type=int, help="absolute quota tolerance in seats")
+    parser.add_argument("--household-max", type=int, default=2, help="largest household")
+    parser.add_argument("--residence", choices=("regio", "gemeente"), default="regio")
+    parser.add_argument("--age-bands", type=int, choices=sorted(AGE_BANDINGS), default=6)
+    parser.add_argument("--skew", type=float, default=1.0, help="power of the response bias")
     parser.add_argument("--out", type=Path, required=True, help="directory for the CSV files")
     parser.add_argument("--describe", action="store_true", help="print pool vs. population shares")
     args = parser.parse_args(argv)
     if args.instance:
-        spec = INSTANCES[args.instance]
+        spec = {**INSTANCES, **SWEEP}[args.instance]
         if args.seed is not None:
             spec = replace(spec, seed=args.seed)
     elif args.n and args.k:
@@ -487,6 +640,11 @@ def main(argv: Sequence[str] | None = None) -> None:
             seed=args.seed if args.seed is not None else 0,
             household_share=args.households,
             tolerance=args.tolerance,
+            absolute=args.absolute,
+            household_max=args.household_max,
+            residence=args.residence,
+            age_bands=args.age_bands,
+            skew=args.skew,
         )
     else:
         parser.error("give --instance or both --n and --k")

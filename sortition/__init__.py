@@ -9,9 +9,10 @@ References
    selecting citizens' assemblies", Nature 596, 548–552 (2021).
 """
 
+from typing import TYPE_CHECKING, Any
+
 from .draw import DrawResult, draw_from_description, number
 from .errors import InfeasibleError, InputError, SolverError, SortitionError
-from .feasibility import check
 from .groups import Distribution, Groups, build_groups
 from .model import Instance, Pool, Quota, Quotas, normalize
 from .replace import ReplacementResult, replace
@@ -24,6 +25,19 @@ from .result import (
     SelectionResult,
 )
 from .select import draw, find_distribution
+
+if TYPE_CHECKING:
+    from .feasibility import check
+else:
+
+    def __getattr__(name: str) -> Any:
+        # ``check`` needs HiGHS and SciPy; importing them only when it is first used keeps
+        # ``import sortition`` (and ``python -m sortition verify``) quick.
+        if name == "check":
+            from .feasibility import check
+
+            return check
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 __all__ = [
     "ALGORITHMS",

@@ -18,13 +18,12 @@ from typing import Any, NoReturn, TextIO
 
 from .draw import DRAW_VERSION, draw_from_description
 from .errors import InfeasibleError, InputError, SolverError
-from .feasibility import check
 from .io import PeopleTable, load_people, load_quotas
 from .model import Instance, Quotas
 from .replace import replace
 from .report import REPORT_FORMAT, build_report, fingerprint, quota_table, summary
 from .result import ALGORITHMS, Diagnosis
-from .select import find_distribution
+from .select import find_distribution  # imports its solvers only when it runs
 from .tables_cli import add_tables_command, run_tables
 
 EXIT_OK = 0
@@ -36,6 +35,14 @@ EXIT_SOLVER = 4
 #: Seed of the solver's own randomness (initial panels, legacy runs). Fixed so that the
 #: distribution depends only on the published inputs, never on the public draw seed.
 SOLVER_RNG_SEED = 0
+
+
+def check(instance: Instance) -> Diagnosis:
+    """:func:`sortition.feasibility.check`, imported when first used: it needs HiGHS and
+    SciPy, which ``verify`` and ``--help`` do not."""
+    from .feasibility import check as diagnose
+
+    return diagnose(instance)
 
 
 class _Parser(argparse.ArgumentParser):

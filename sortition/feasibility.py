@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-from scipy.optimize import Bounds, LinearConstraint, milp
-from scipy.sparse import csr_array, hstack, identity, vstack
 
 from .groups import Groups, build_groups
 from .model import Instance
@@ -166,6 +164,11 @@ def smallest_relaxation(instance: Instance, groups: Groups) -> list[Relaxation]:
 
 
 def _relax(instance: Instance, groups: Groups, *, use_flex: bool) -> list[Relaxation] | None:
+    # Imported here: scipy.optimize alone takes longer to import than a feasible check
+    # takes to run, and only an infeasible instance gets this far.
+    from scipy.optimize import Bounds, LinearConstraint, milp
+    from scipy.sparse import csr_array, hstack, identity, vstack
+
     quotas = instance.quotas
     k = instance.panel_size
     space = PanelSpace(instance, groups)

@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from typing import Literal, overload
 
 from .errors import InputError, SortitionError
 from .model import Pool, Quota, Quotas, normalize
@@ -191,6 +192,18 @@ def _check_header(record: Sequence[str], file: str, number: int) -> tuple[str, .
     return tuple(names)
 
 
+@overload
+def _parse_count(
+    text: str, *, file: str, row: int, column: str, optional: Literal[False]
+) -> int: ...
+
+
+@overload
+def _parse_count(
+    text: str, *, file: str, row: int, column: str, optional: Literal[True]
+) -> int | None: ...
+
+
 def _parse_count(text: str, *, file: str, row: int, column: str, optional: bool) -> int | None:
     """A quota number: a whole number of people, at least 0."""
     stripped = text.strip()
@@ -251,10 +264,8 @@ def load_quotas(path: str | Path) -> Quotas:
             column="feature",
             columns=list(table.header),
         )
-    count_cols = {
-        name: table.column(name) if name in ("min", "max") else table.find(name)
-        for name in ("min", "max", "min_flex", "max_flex")
-    }
+    bound_cols = {name: table.column(name) for name in ("min", "max")}
+    flex_cols = {name: table.find(name) for name in ("min_flex", "max_flex")}
     if not table.rows:
         raise InputError("no_rows", "the file has a header but no quotas", file=file)
     quotas = []
@@ -264,25 +275,27 @@ def load_quotas(path: str | Path) -> Quotas:
                 raise InputError(
                     "empty_value", "the cell is empty", file=file, row=row, column=table.header[col]
                 )
-        counts = {
+        bounds = {
             name: _parse_count(
-                record[col],
-                file=file,
-                row=row,
-                column=table.header[col],
-                optional=name.endswith("_flex"),
+                record[col], file=file, row=row, column=table.header[col], optional=False
             )
-            for name, col in count_cols.items()
+            for name, col in bound_cols.items()
+        }
+        flex = {
+            name: _parse_count(
+                record[col], file=file, row=row, column=table.header[col], optional=True
+            )
+            for name, col in flex_cols.items()
             if col is not None
         }
         quotas.append(
             Quota(
                 record[category_col].strip(),
                 record[value_col].strip(),
-                counts["min"],
-                counts["max"],
-                counts.get("min_flex"),
-                counts.get("max_flex"),
+                bounds["min"],
+                bounds["max"],
+                flex.get("min_flex"),
+                flex.get("max_flex"),
                 row=row,
             )
         )

@@ -86,9 +86,9 @@ def legacy(
     start = time.perf_counter()
     incidence = instance.incidence
     person_rows = incidence.T.nonzero()
-    rows_of = [[] for _ in range(instance.pool.size)]
+    rows_of: list[list[int]] = [[] for _ in range(instance.pool.size)]
     for person, row in zip(*person_rows, strict=True):
-        rows_of[person].append(row)
+        rows_of[int(person)].append(int(row))
     person_row_array = np.array(rows_of, dtype=np.int64)
     people_of_row = [np.flatnonzero(incidence[r]) for r in range(instance.quotas.n_rows)]
     members_of: dict[int, list[int]] = {}

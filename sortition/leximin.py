@@ -146,18 +146,18 @@ def covering_panels(
         objective = np.where(covered, 0.0, 1.0) + 1e-3 * rng.random(n_groups) / weight
         # A quick panel usually covers something new; only the exact optimum can prove
         # that nothing is left to cover.
-        solution = space.good(objective)
-        if solution.counts is None:
+        counts = space.good(objective).counts
+        if counts is None:
             break
-        new = (solution.counts > 0) & ~covered
+        new = (counts > 0) & ~covered
         if not new.any():
-            solution = space.best(objective, relaxation_first=False)
-            assert solution.counts is not None
-            new = (solution.counts > 0) & ~covered
+            counts = space.best(objective, relaxation_first=False).counts
+            assert counts is not None
+            new = (counts > 0) & ~covered
             if not new.any():
                 break
-        covered |= solution.counts > 0
-        panels.append(solution.counts)
+        covered |= counts > 0
+        panels.append(counts)
     return panels, np.flatnonzero(~covered)
 
 
@@ -330,7 +330,7 @@ def _decompose(
     """
     weight = space.groups.weight.astype(float)
     scale = 1.0 / np.sqrt(np.maximum(target, 1e-9))
-    least_squares = IncrementalNNLS(target * scale)
+    least_squares: IncrementalNNLS[np.ndarray] = IncrementalNNLS(target * scale)
     for counts in found:
         least_squares.add(counts * scale, key=counts.astype(np.int64))
     error = np.inf

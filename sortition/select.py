@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from .draw import DrawResult, draw_from_description
 from .errors import InfeasibleError, InputError
-from .feasibility import check
 from .groups import Distribution, build_groups
-from .legacy import legacy
-from .leximin import leximin
 from .model import Instance
-from .nash import nash
-from .panels import PanelSpace
 from .result import ALGORITHMS, ProgressCallback, SelectionResult
 
 
@@ -44,6 +40,35 @@ def find_distribution(
     ------
     InfeasibleError : no panel meets the quotas; ``params["diagnosis"]`` says why.
     """
+    # The least squares and the swap search multiply small matrices thousands of times.
+    # A multi-threaded BLAS only adds synchronisation to those, and on a machine whose
+    # cores are busy it made whole runs 5x slower (sweep-2000-k100-3: 50 s against 8 s).
+    with threadpool_limits(limits=1, user_api="blas"):
+        return _find_distribution(
+            instance, algorithm=algorithm, tolerance=tolerance, time_limit=time_limit,
+            progress=progress, rng=rng, legacy_runs=legacy_runs,
+        )
+
+
+def _find_distribution(
+    instance: Instance,
+    *,
+    algorithm: str,
+    tolerance: float,
+    time_limit: float | None,
+    progress: ProgressCallback | None,
+    rng: np.random.Generator | int | None,
+    legacy_runs: int,
+) -> SelectionResult:
+    # The solvers (HiGHS, SciPy's sparse matrices and linear algebra) are imported when
+    # a distribution is computed, so that ``import sortition`` and the commands that only
+    # read or replay a draw start quickly.
+    from .feasibility import check
+    from .legacy import legacy
+    from .leximin import leximin
+    from .nash import nash
+    from .panels import PanelSpace
+
     if algorithm not in ALGORITHMS:
         raise InputError(
             "unknown_algorithm",

@@ -1012,12 +1012,12 @@ def _exact(
     ------
     SolverError : ``seating_undecided`` when the solver ran out of time undecided.
     """
-    from scipy.optimize import (  # type: ignore[import-untyped]
+    from scipy.optimize import (
         Bounds,
         LinearConstraint,
         milp,
     )
-    from scipy.sparse import coo_array  # type: ignore[import-untyped]
+    from scipy.sparse import coo_array
 
     T, n_codes = n_tables, lo.size
     pinned = units.pin >= 0

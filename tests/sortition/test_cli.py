@@ -363,3 +363,17 @@ def test_real_replace(files: dict[str, Path], capsys) -> None:
     assert main(argv) == 0
     rows = read_rows(out / "replacements.csv")
     assert len(rows) == 2 and rows[1][0] not in report["selected"]
+
+
+def test_the_command_line_imports_no_solver_before_it_solves() -> None:
+    """Start-up: SciPy's optimiser and linear algebra and HiGHS took most of a second to
+    import before any file was read; ``verify``, ``--help`` and the parser need none."""
+    code = (
+        "import sys, sortition, sortition.cli\n"
+        "print(sorted(m for m in ('scipy.optimize', 'scipy.linalg', 'scipy.sparse', "
+        "'highspy') if m in sys.modules))"
+    )
+    completed = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert completed.stdout.strip() == "[]"

@@ -75,3 +75,24 @@ def test_canonical_distribution_merges_and_normalises() -> None:
     assert distribution.counts.tolist() == [[1, 1], [2, 0]]
     np.testing.assert_allclose(distribution.weights, [0.5, 0.5])
     np.testing.assert_allclose(distribution.probabilities, [0.75, 0.75, 0.25, 0.25])
+
+
+def test_canonical_merges_sorts_and_normalises_like_the_definition() -> None:
+    """The canonical order decides which panel a seed lands on: it must be exactly the
+    lexicographic order of the panels, with equal panels merged and weights normalised."""
+    rng = np.random.default_rng(3)
+    people = [{"id": f"p{i}", "g": "abcd"[i % 4]} for i in range(8)]
+    quotas = [("g", value, 0, 4) for value in "abcd"]
+    groups = build_groups(make_instance(people, quotas, 2))
+    counts = rng.integers(0, 3, size=(300, groups.n_groups))
+    weights = rng.random(300) * (rng.random(300) > 0.2)
+    merged: dict[tuple[int, ...], float] = {}
+    for row, weight in zip(counts, weights, strict=True):
+        if weight > 0:
+            key = tuple(int(x) for x in row)
+            merged[key] = merged.get(key, 0.0) + float(weight)
+    keys = sorted(merged)
+    total = sum(merged[k] for k in keys)
+    distribution = Distribution.canonical(groups, counts, weights)
+    assert distribution.counts.tolist() == [list(k) for k in keys]
+    assert distribution.weights.tolist() == [merged[k] / total for k in keys]

@@ -35,16 +35,16 @@ def test_adding_the_best_column_until_none_helps_reaches_scipys_optimum(
 
 def test_a_column_in_the_span_is_refused() -> None:
     solver = IncrementalNNLS(np.array([1.0, 2.0, 3.0]))
-    assert solver.add(np.array([1.0, 0.0, 0.0]))
-    assert solver.add(np.array([0.0, 1.0, 0.0]))
-    assert not solver.add(np.array([2.0, 3.0, 0.0]))
+    assert solver.add(np.array([1.0, 0.0, 0.0]), key=None)
+    assert solver.add(np.array([0.0, 1.0, 0.0]), key=None)
+    assert not solver.add(np.array([2.0, 3.0, 0.0]), key=None)
     assert len(solver.columns) == 2
 
 
 def test_an_exact_fit_leaves_no_residual() -> None:
     solver = IncrementalNNLS(np.array([1.0, 2.0]))
-    solver.add(np.array([1.0, 0.0]))
-    solver.add(np.array([0.0, 1.0]))
+    solver.add(np.array([1.0, 0.0]), key=None)
+    solver.add(np.array([0.0, 1.0]), key=None)
     assert np.allclose(solver.residual, 0.0)
     assert np.allclose(solver.weights, [1.0, 2.0])
 
@@ -53,9 +53,9 @@ def test_a_square_factorisation_stays_usable_after_a_column_leaves() -> None:
     # As many passive columns as rows, then one column must go: this crashed a LEXIMIN
     # run on a benchmark pool ("expected square matrix").
     solver = IncrementalNNLS(np.array([1.0, 1.0, -1.0]))
-    solver.add(np.array([1.0, 0.0, 0.0]))
-    solver.add(np.array([0.0, 1.0, 0.0]))
-    solver.add(np.array([1.0, 1.0, 1.0]))  # would need a negative weight: it leaves again
+    solver.add(np.array([1.0, 0.0, 0.0]), key=None)
+    solver.add(np.array([0.0, 1.0, 0.0]), key=None)
+    solver.add(np.array([1.0, 1.0, 1.0]), key=None)  # would need a negative weight: it leaves again
     assert len(solver.columns) == 2
-    assert solver.add(np.array([0.0, 0.0, 1.0])) in (True, False)
+    assert solver.add(np.array([0.0, 0.0, 1.0]), key=None) in (True, False)
     assert np.allclose(solver.residual, [0.0, 0.0, -1.0])

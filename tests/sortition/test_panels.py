@@ -60,3 +60,54 @@ def test_quick_pricing_finds_an_improving_panel_exactly_when_one_exists(
             assert value > 0
         else:
             assert value <= 1e-9
+
+
+def one_swap_apart(panels: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """The panels that differ from ``counts`` by moving a single seat."""
+    return panels[np.abs(panels - counts).sum(axis=1) == 2]
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_swap_search_repairs_a_rounding_and_climbs_to_a_local_optimum(seed: int) -> None:
+    """From any vector of the right size the swap search returns a real panel that no
+    single move improves (checked against every panel), or None only when it is stuck."""
+    space, panels = all_panels(random_instance(seed))
+    rng = np.random.default_rng(seed)
+    for _ in range(10):
+        objective = rng.normal(size=space.groups.n_groups)
+        # A random vector of the right size within the groups' capacities: most break rows.
+        start = np.zeros(space.groups.n_groups, dtype=np.int64)
+        while start.sum() < space.panel_size:
+            g = int(rng.integers(space.groups.n_groups))
+            if start[g] < space.col_upper[g]:
+                start[g] += 1
+        found = space._swap_search(objective, start)
+        if found is None:
+            continue
+        assert space.is_feasible(found)
+        assert any((found == p).all() for p in panels)
+        neighbours = one_swap_apart(panels, found)
+        assert (neighbours @ objective <= objective @ found + 1e-9).all()
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_swap_search_from_a_panel_never_loses(seed: int) -> None:
+    space, panels = all_panels(random_instance(seed))
+    rng = np.random.default_rng(seed)
+    for start in panels[rng.choice(len(panels), size=min(5, len(panels)), replace=False)]:
+        objective = rng.normal(size=space.groups.n_groups)
+        found = space._swap_search(objective, start)
+        assert found is not None and space.is_feasible(found)
+        assert objective @ found >= objective @ start - 1e-12
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_rounding_keeps_the_panel_size_and_the_capacities(seed: int) -> None:
+    space, panels = all_panels(random_instance(seed))
+    rng = np.random.default_rng(seed)
+    # A point of the relaxation: a random mix of panels.
+    point = rng.dirichlet(np.ones(len(panels))) @ panels
+    rounded = space._rounded(point)
+    assert rounded.sum() == space.panel_size
+    assert (rounded >= 0).all() and (rounded <= space.col_upper).all()
+    assert (np.abs(rounded - point) < 1).all()
