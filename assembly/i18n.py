@@ -33,6 +33,9 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(TRANSLATIONS_DIR))
     babel.init_app(app, locale_selector=select_locale)
     app.register_blueprint(bp)
+    from . import csrf
+
+    csrf.exempt(switch_language)
 
 
 def safe_next(target: str | None, fallback: str = "/") -> str:
@@ -47,6 +50,11 @@ def safe_next(target: str | None, fallback: str = "/") -> str:
 
 @bp.post("/taal")
 def switch_language() -> Response:
+    """Remember the chosen language in a cookie.
+
+    Exempt from CSRF (see init_app): another site can at most switch a visitor's language,
+    and without a token in the form public pages set no session and can be cached.
+    """
     lang = request.form.get("lang", "")
     response = redirect(safe_next(request.form.get("next")), code=303)
     if lang in settings().languages:

@@ -125,6 +125,8 @@ class Assembly(SQLModel, table=True):
     retention_months: int = Field(default=12)
     # When street, house number and postcode of the address list were blanked (privacy).
     addresses_purged_at: datetime | None = None
+    # Goes up with every change to what the public pages show (assembly.published).
+    public_version: int = Field(default=0)
 
 
 class Milestone(SQLModel, table=True):

@@ -89,6 +89,8 @@ class Settings:
                         "the time zone in which dates are entered and shown")
     trusted_proxies = Key("TRUSTED_PROXIES", 0, int,
                           "number of reverse proxies whose `X-Forwarded-*` headers to trust")
+    public_cache_pages = Key("PUBLIC_CACHE_PAGES", 500, int,
+                             "published pages each process keeps ready (0: no cache)")
     import_folder = Key("IMPORT_FOLDER", lambda i: str(i / "imports"), str,
                         "where uploaded address lists wait for the background job")
 
@@ -161,6 +163,7 @@ class Settings:
     languages = Key("LANGUAGES", ["nl", "en"], _languages, "", documented=False)
     wtf_csrf_time_limit = Key("WTF_CSRF_TIME_LIMIT", None, _optional_float, "",
                               documented=False)
+    session_cookie_name = Key("SESSION_COOKIE_NAME", "session", str, "", documented=False)
     session_cookie_httponly = Key("SESSION_COOKIE_HTTPONLY", True, _bool, "", documented=False)
     session_cookie_samesite = Key("SESSION_COOKIE_SAMESITE", "Lax", str, "", documented=False)
     session_cookie_secure = Key("SESSION_COOKIE_SECURE", False, _bool, "", documented=False)

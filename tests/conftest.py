@@ -143,6 +143,10 @@ class AppCache:
             if cached is app:
                 cached.config.clear()
                 cached.config.update(config)
+                # The next test's database starts again at the same ids and versions.
+                pages = cached.extensions.get("burgerberaad.page_cache")
+                if pages is not None:
+                    pages.clear()
 
     def close(self) -> None:
         for app, _config in self.apps.values():

@@ -3,9 +3,7 @@ check it, and the invited member's personal link (``/a/<slug>/uitnodiging/<token
 
 from __future__ import annotations
 
-import io
-
-from flask import abort, make_response, render_template, request, send_file, url_for
+from flask import abort, make_response, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
@@ -13,6 +11,7 @@ from werkzeug.wrappers import Response
 from ..actions import act, current_assembly, public_blueprint
 from ..db import get_session
 from ..models import DrawRun, PanelMember, Registration
+from ..published import cached
 from ..questionnaire.questions import current_language
 from ..questionnaire.session_dates import load_session_dates
 from ..timeutil import local_day, local_time
@@ -23,6 +22,7 @@ public_bp = public_blueprint("draw_public", __name__)
 
 
 @public_bp.get("/loting", endpoint="transparency")
+@cached
 def transparency_page() -> str:
     item = current_assembly()
     found = transparency.public_draw(get_session(), item, current_language())
@@ -42,17 +42,17 @@ def transparency_page() -> str:
 
 
 @public_bp.get("/loting/<name>")
+@cached
 def public_file(name: str) -> Response:
     if name not in transparency.PUBLIC_FILES:
         abort(404)
     data = transparency.public_file(get_session(), current_assembly(), name)
     if data is None:
         abort(404)
-    return send_file(
-        io.BytesIO(data),
+    return Response(
+        data,
         mimetype=transparency.PUBLIC_FILES[name],
-        as_attachment=True,
-        download_name=name,
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
 
 

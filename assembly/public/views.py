@@ -10,6 +10,7 @@ from ..access import public_assembly
 from ..db import get_engine, get_session
 from ..labels import STAGE_LABELS
 from ..models import STAGE_ORDER, Assembly, Milestone, Stage
+from ..published import cached
 from ..registration.settings import is_closed
 
 bp = Blueprint("public", __name__)
@@ -22,6 +23,7 @@ def index() -> str:
 
 
 @bp.get("/a/<slug>/")
+@cached(depends_on=is_closed)
 def assembly(slug: str) -> str:
     session = get_session()
     item = public_assembly(slug)
