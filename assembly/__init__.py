@@ -77,6 +77,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     @app.context_processor
     def template_globals() -> dict[str, Any]:
         from flask_babel import get_locale
+        from flask_login import current_user
 
         from .auth.forms import LogoutForm
 
@@ -84,7 +85,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
             "current_locale": str(get_locale()),
             "language_names": i18n.LANGUAGE_NAMES,
             "role_labels": ROLE_LABELS,
-            "logout_form": LogoutForm(),
+            # Only staff see the logout button; for others no CSRF token (and no session).
+            "logout_form": LogoutForm() if current_user.is_authenticated else None,
             "dev_outbox": settings(app).dev_outbox,
         }
 

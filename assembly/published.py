@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from functools import wraps
 from typing import Any, TypeVar
 
-from flask import current_app, g, make_response, request
+from flask import current_app, g, make_response, request, session
 from flask_babel import get_locale
 from flask_login import current_user
 from sqlalchemy import event, select, update
@@ -191,8 +191,10 @@ def cached(
                 if (
                     response.status_code != 200
                     or response.direct_passthrough
+                    or session.modified
                     or response.headers.getlist("Set-Cookie")
                 ):
+                    # Personal after all (a session, a cookie): not for everyone's eyes.
                     return response
                 page = _Page(
                     response.get_data(),
