@@ -21,9 +21,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sortition import InfeasibleError, InputError, tables
+from sortition import InfeasibleError, InputError
 from sortition.cli import main
-from sortition.tables import Seat, TablePeople, TablePlan, plan_tables
+from sortition.tables import Seat, TablePeople, TablePlan, construct, plan_tables
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -476,8 +476,8 @@ def test_the_integer_programme_seats_what_the_quick_construction_cannot(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # Force the fallback: the exact model must find a seating that keeps every rule.
-    monkeypatch.setattr(tables._Builder, "peel", lambda self, known, unit: False)
-    monkeypatch.setattr(tables._Builder, "repair", lambda self, max_iter: False)
+    monkeypatch.setattr(construct.Builder, "peel", lambda self, known, unit: False)
+    monkeypatch.setattr(construct.Builder, "repair", lambda self, max_iter: False)
     people = make_people(30, seed=9)
     apart = [("p000", "p001"), ("p000", "p002"), ("p001", "p002")]
     pins = [Seat(1, 2, "p003")]
