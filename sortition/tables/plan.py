@@ -12,6 +12,7 @@ from ..errors import InputError
 from .construct import seat_session
 from .people import Seat, TablePeople
 from .problem import ProgressCallback, prepare
+from .reseat import SessionSearch
 from .result import (
     STATUS_ITERATIONS,
     STATUS_OPTIMAL,
@@ -24,6 +25,12 @@ from .result import (
     unavoidable,
 )
 from .search import Search, count_repeats, same_table
+
+#: Search steps: per person when a session is seated against the sessions before it,
+#: and for the search over all sessions at the end (a base plus per person seated).
+SESSION_STEPS = 25
+GLOBAL_STEPS = 1000
+GLOBAL_STEPS_PER_SEAT = 4
 
 
 def seed_rng(seed: int | str) -> np.random.Generator:
@@ -121,17 +128,38 @@ def plan_tables(
     meet = base_meet.copy()
     planned_tabs = []
     exact_limit = 30.0 if time_limit is None else max(5.0, float(time_limit))
-    for session in problem.sessions:
+    apart_matrix = None
+    if problem.apart:
+        apart_matrix = np.zeros((n, n), dtype=bool)
+        for a, b in problem.apart:
+            apart_matrix[a, b] = apart_matrix[b, a] = True
+    iterations = 0
+    for k, session in enumerate(problem.sessions):
         tab = seat_session(problem, session, meet >= 1, rng, exact_limit)
+        members = session.members
+        known = meet >= 1
+        if (known & same_table(tab)).any():
+            reseat = SessionSearch(session, problem.bal, apart_matrix, rng)
+            done = reseat.run(
+                tab[members],
+                known[np.ix_(members, members)],
+                int(effort * SESSION_STEPS * members.size),
+                deadline,
+            )
+            tab[members] = done.tab
+            iterations += done.iterations
         meet += same_table(tab)
         planned_tabs.append(tab)
+        if progress is not None:
+            progress(None, f"session {k + 1} of {len(problem.sessions)} seated")
     tabs = np.array(planned_tabs, dtype=np.int64).reshape(len(problem.sessions), n)
 
     search = Search(problem, tabs, base_meet, rng)
     target = unavoidable(problem, base_meet)
     people_seatings = sum(s.members.size for s in problem.sessions)
-    max_iter = int(effort * (2000 + 20 * people_seatings))
-    iterations, timed_out = search.reduce_repeats(max_iter, target, deadline, progress)
+    max_iter = int(effort * (GLOBAL_STEPS + GLOBAL_STEPS_PER_SEAT * people_seatings))
+    used, timed_out = search.reduce_repeats(max_iter, target, deadline, progress)
+    iterations += used
     if not timed_out:
         spread_iter = int(effort * (500 + 4 * people_seatings))
         used, timed_out = search.reduce_spread(spread_iter, deadline)

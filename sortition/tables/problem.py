@@ -460,3 +460,31 @@ def excess(counts: IntArray, lo: IntArray, hi: IntArray) -> IntArray:
 def size_excess(size: IntArray, small: int) -> IntArray:
     result: IntArray = np.maximum(size - (small + 1), 0) + np.maximum(small - size, 0)
     return result
+
+
+def keeps_balance(
+    cnt: IntArray, lo: IntArray, hi: IntArray, x: IntArray, ti: IntArray,
+    y: IntArray | None, tj: IntArray,
+) -> BoolArray:  # fmt: skip
+    """Which moves keep every table's count of every balance value within [lo, hi].
+
+    Rows are people with balance codes ``x`` (people, balance columns) at tables ``ti``;
+    columns are people with codes ``y`` at tables ``tj`` to swap with, or, when ``y`` is
+    None, the tables ``tj`` to move to. ``cnt`` holds the counts per table and code.
+    """
+    down = (cnt - lo) >= 1
+    up_by_code = ((hi - cnt) >= 1).T
+    ok = np.ones((ti.size, tj.size), dtype=bool)
+    for c in range(x.shape[1]):
+        xc = x[:, c]
+        if y is None:
+            ok &= down[ti, xc][:, None] & up_by_code[xc][:, tj]
+            continue
+        yc = y[:, c]
+        differs = xc[:, None] != yc[None, :]
+        if not differs.any():
+            continue
+        allowed = up_by_code[xc][:, tj] & up_by_code[yc][:, ti].T
+        allowed &= down[ti, xc][:, None] & down[tj, yc][None, :]
+        ok &= ~differs | allowed
+    return ok

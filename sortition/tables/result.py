@@ -14,7 +14,7 @@ from .people import Seat
 from .problem import IntArray, Problem, Session, excess
 
 #: Version of the procedure that turns a seed into a plan; part of the reports.
-TABLES_VERSION = "burgerberaad-tables-v1"
+TABLES_VERSION = "burgerberaad-tables-v2"
 
 #: Plan statuses (``TablePlan.status``).
 STATUS_OPTIMAL = 0

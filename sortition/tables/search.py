@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from .problem import INF, BoolArray, IntArray, Problem, ProgressCallback
+from .problem import INF, BoolArray, IntArray, Problem, ProgressCallback, keeps_balance
 
 
 def same_table(tab: IntArray) -> BoolArray:
@@ -202,19 +202,9 @@ class Search:
         delta = kr[:, tj] + kc[:, ti].T
         delta -= own_r[:, None] + own_c[None, :]
         delta -= 2 * (self.meet[rows][:, cols] >= 1)
+        cnt, lo, hi, bal = self.cnt[s], self.lo[s], self.hi[s], self.bal[rows]
         ok = ti[:, None] != tj[None, :]
-        cnt = self.cnt[s]
-        down = (cnt - self.lo[s]) >= 1
-        up = (self.hi[s] - cnt) >= 1
-        up_by_code = up.T
-        for c in range(self.bal.shape[1]):
-            x, y = self.bal[rows, c], self.bal[cols, c]
-            differs = x[:, None] != y[None, :]
-            if not differs.any():
-                continue
-            allowed = up_by_code[x][:, tj] & up[ti][:, y]
-            allowed &= down[ti, x][:, None] & down[tj, y][None, :]
-            ok &= ~differs | allowed
+        ok &= keeps_balance(cnt, lo, hi, bal, ti, self.bal[cols], tj)
         if self.apart is not None:
             pair = self.apart[rows][:, cols]
             at = self.apart_at[s]
@@ -231,10 +221,7 @@ class Search:
         large = self.size[s, ti] == small + 1
         if tables.size and large.any():
             m_delta = kr[:, tables] - own_r[:, None]
-            m_ok = np.repeat(large[:, None], tables.size, axis=1)
-            for c in range(self.bal.shape[1]):
-                x = self.bal[rows, c]
-                m_ok &= down[ti, x][:, None] & up_by_code[x][:, tables]
+            m_ok = large[:, None] & keeps_balance(cnt, lo, hi, bal, ti, None, tables)
             if self.apart is not None:
                 m_ok &= self.apart_at[s][rows][:, tables] == 0
             delta = np.concatenate([delta, m_delta], axis=1)
