@@ -21,9 +21,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sortition import InfeasibleError, InputError, tables
+from sortition import InfeasibleError, InputError
 from sortition.cli import main
-from sortition.tables import Seat, TablePeople, TablePlan, plan_tables
+from sortition.tables import Seat, TablePeople, TablePlan, construct, plan_tables
+from sortition.tables.construct import seat_session
+from sortition.tables.problem import prepare
+from sortition.tables.reseat import SessionSearch
+from sortition.tables.result import check_plan
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -206,6 +210,33 @@ def test_fewer_repeats_than_random_on_a_crowded_programme() -> None:
     people = make_people(30, seed=4)  # 6 x 5 = 30 > 29: some repeats are unavoidable
     plan = plan_tables(people, sessions=6, table_size=6, seed=3, balance=["geslacht"], effort=0.3)
     assert plan.repeated_pairs < plan.random_repeated_pairs / 2
+
+
+def test_reseating_a_session_counts_its_repeats_and_keeps_every_rule() -> None:
+    # One session seated again against a graph of who met whom elsewhere: the repeats it
+    # reports are the met pairs at one table, never more than where it started, and the
+    # pin, the pairs and the balance still hold.
+    people = make_people(40, seed=5)
+    problem = prepare(
+        people, sessions=1, table_size=5, balance=["geslacht", "leeftijd"], spread=None,
+        history=(), pins=[Seat(1, 2, "p003")], apart=[("p000", "p001")],
+        together=[("p004", "p005")], present=None,
+    )  # fmt: skip
+    session = problem.sessions[0]
+    rng = np.random.default_rng(1)
+    tab = seat_session(problem, session, np.zeros((40, 40), dtype=bool), rng, 30.0)
+    met = rng.random((40, 40)) < 0.3
+    met = (met | met.T) & ~np.eye(40, dtype=bool)
+    apart = np.zeros((40, 40), dtype=bool)
+    apart[0, 1] = apart[1, 0] = True
+
+    def met_at_a_table(seating: np.ndarray) -> int:
+        return int((met & (seating[:, None] == seating[None, :])).sum()) // 2
+
+    done = SessionSearch(session, problem.bal, apart, rng).run(tab.copy(), met, 300)
+    assert done.cost == met_at_a_table(done.tab) <= met_at_a_table(tab)
+    assert done.cost < met_at_a_table(tab) / 2
+    check_plan(problem, done.tab[None, :])
 
 
 def test_random_baseline_is_the_exact_expectation() -> None:
@@ -476,8 +507,8 @@ def test_the_integer_programme_seats_what_the_quick_construction_cannot(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # Force the fallback: the exact model must find a seating that keeps every rule.
-    monkeypatch.setattr(tables._Builder, "peel", lambda self, known, unit: False)
-    monkeypatch.setattr(tables._Builder, "repair", lambda self, max_iter: False)
+    monkeypatch.setattr(construct.Builder, "peel", lambda self, known, unit: False)
+    monkeypatch.setattr(construct.Builder, "repair", lambda self, max_iter: False)
     people = make_people(30, seed=9)
     apart = [("p000", "p001"), ("p000", "p002"), ("p001", "p002")]
     pins = [Seat(1, 2, "p003")]
