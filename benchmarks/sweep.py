@@ -168,6 +168,7 @@ def summarise(record: dict[str, Any]) -> dict[str, Any]:
     gaps = [abs(r["min_probability"] - record["bound"]) for r in ours]
     return {
         "time": statistics.median(r["time"] for r in ours) if ours else None,
+        "cpu": statistics.median(r.get("cpu_time", float("nan")) for r in ours) if ours else None,
         "slowest_run": max((r["time"] for r in ours), default=None),
         "rss": max((r["peak_rss_mb"] for r in ours), default=None),
         "min": statistics.median(r["min_probability"] for r in ours) if ours else None,
@@ -208,8 +209,9 @@ def markdown(records: list[dict[str, Any]], meta: dict[str, Any]) -> str:
         "maximin bound: the largest difference over all runs.",
         "",
         "| size (n / k) | instances | median | worst | worst instance | slowest single run "
-        "| max \\|min chance − LP bound\\| | peak RSS MB | peer ratio: median | lowest |",
-        "|---|---:|---:|---:|---|---:|---:|---:|---:|---:|",
+        "| max \\|min chance − LP bound\\| | peak RSS MB | peer ratio: median | lowest "
+        "| CPU s: median | worst |",
+        "|---|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for n, k in generate.SWEEP_SIZES:
         group = [r for r in records if r["n"] == n and r["summary"]["time"] is not None]
@@ -218,6 +220,7 @@ def markdown(records: list[dict[str, Any]], meta: dict[str, Any]) -> str:
         times = [r["summary"]["time"] for r in group]
         worst = max(group, key=lambda r: r["summary"]["time"])
         ratios = [r["summary"]["ratio"] for r in group if r["summary"]["ratio"] is not None]
+        cpus = [c for r in group if (c := r["summary"].get("cpu")) is not None and c == c]
         lines.append(
             f"| {n} / {k} | {len(group)} | {statistics.median(times):.2f} "
             f"| {max(times):.2f} | {worst['name']} "
@@ -225,19 +228,22 @@ def markdown(records: list[dict[str, Any]], meta: dict[str, Any]) -> str:
             f"| {max(r['summary']['gap'] for r in group):.1e} "
             f"| {max(r['summary']['rss'] for r in group):.0f} "
             f"| {_fmt(statistics.median(ratios) if ratios else None, '.0f')} "
-            f"| {_fmt(min(ratios, default=None), '.0f')} |"
+            f"| {_fmt(min(ratios, default=None), '.0f')} "
+            f"| {_fmt(statistics.median(cpus) if cpus else None, '.2f')} "
+            f"| {_fmt(max(cpus, default=None), '.2f')} |"
         )
     lines += [
         "",
-        "| instance | knobs | ours (median) | slowest run | peer | ratio | our min chance "
-        "| LP bound | peer min chance | RSS MB |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| instance | knobs | ours (median) | slowest run | ours CPU s | peer | ratio "
+        "| our min chance | LP bound | peer min chance | RSS MB |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in records:
         s = r["summary"]
         lines.append(
             f"| {r['name']} | {r['knobs']} | {_fmt(s['time'], '.2f')} "
-            f"| {_fmt(s['slowest_run'], '.2f')} | {_fmt(s['peer_time'], '.1f')} "
+            f"| {_fmt(s['slowest_run'], '.2f')} | {_fmt(s.get('cpu'), '.2f')} "
+            f"| {_fmt(s['peer_time'], '.1f')} "
             f"| {_fmt(s['ratio'], '.0f')} | {_fmt(s['min'], '.6%')} | {r['bound']:.6%} "
             f"| {_fmt(s['peer_min'], '.6%')} | {_fmt(s['rss'], '.0f')} |"
         )
