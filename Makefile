@@ -11,7 +11,7 @@ DEMO_ENV := BURGERBERAAD_ENV=development BURGERBERAAD_DATABASE_URL=sqlite:///$(C
 	BURGERBERAAD_HUEY_PATH=$(CURDIR)/instance/demo-jobs.db BURGERBERAAD_DEV_OUTBOX=true \
 	BURGERBERAAD_JOBS_IN_PROCESS=true BURGERBERAAD_BASE_URL=http://127.0.0.1:$(PORT)
 
-.PHONY: demo test lint install translations clean
+.PHONY: demo test test-browser lint install translations clean
 
 install: $(STAMP) $(MO)
 
@@ -36,9 +36,15 @@ lint: install
 	$(BIN)/ruff check .
 
 # Tests run in parallel processes (pytest-xdist), one database each; WORKERS=0 runs them in one.
+# loadgroup keeps the browser tests in one process, so they share one server and one journey.
 WORKERS ?= auto
 test: install lint
-	$(BIN)/python -m pytest -n $(WORKERS) tests
+	$(BIN)/python -m pytest -n $(WORKERS) --dist loadgroup tests
+
+# The journey in a real browser and the accessibility audit alone (Debian's chromium;
+# screenshots in test-artifacts/browser/, or BROWSER_ARTIFACTS).
+test-browser: install
+	$(BIN)/python -m pytest -m browser tests/browser
 
 # After changing texts: extract them and merge into the Dutch catalogue, then translate.
 translations: install
