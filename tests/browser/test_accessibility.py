@@ -46,12 +46,7 @@ PAGES = [
 
 # Serious or critical findings accepted for now: (axe rule, page or "*") -> why.
 # Every entry needs its reason; remove it when the page is fixed.
-EXCEPTIONS: dict[tuple[str, str], str] = {
-    ("scrollable-region-focusable", "how the panel was drawn"): "the composition tables "
-    "scroll sideways on a phone but cannot be reached with the keyboard: fixed next",
-    ("reflow", "how the panel was drawn"): "visually hidden text in the composition tables "
-    "escapes their scrolling box, so the whole page scrolls sideways on a phone: fixed next",
-}
+EXCEPTIONS: dict[tuple[str, str], str] = {}
 
 
 def test_the_vendored_axe_is_the_one_named_in_its_readme() -> None:
