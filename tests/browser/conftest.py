@@ -75,7 +75,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         running.stop()
         if running.log_path.exists():
             artifacts_root().mkdir(parents=True, exist_ok=True)
-            shutil.copy(running.log_path, artifacts_root() / f"server-{running.port}.log")
+            shutil.copy(running.log_path, artifacts_root() / "server.log")
 
 
 @pytest.fixture(scope="session")

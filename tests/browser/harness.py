@@ -166,6 +166,12 @@ class Journey:
             self.done.append(StepResult(step.name, time.monotonic() - began))
         self.seconds = time.monotonic() - started
 
+    @property
+    def walk_seconds(self) -> float:
+        """The time of the steps without the evidence taken on the way (the accessibility
+        audits and the screenshots), which belong to the audit and to CI's record."""
+        return self.seconds - self.audit_seconds - self.shot_seconds
+
     def _failure_shot(self, who: str) -> None:
         try:
             self.shot(who, f"FAILED {who}")
@@ -180,6 +186,7 @@ class Journey:
         lines = [f"{r.seconds:6.2f} s  {r.name}" for r in self.done]
         if self.failure is not None:
             lines.append(f"FAILED  {self.failed_step}: {self.failure}")
+        lines.append(f"{self.walk_seconds:6.2f} s  the walk itself")
         lines.append(
             f"{self.seconds:6.2f} s  in all, of which {self.audit_seconds:.2f} s "
             f"in {len(self.audits)} accessibility audits, {self.shot_seconds:.2f} s in "

@@ -423,4 +423,5 @@ def public_verifies(journey: Journey) -> None:
     done = subprocess.run([sys.executable, *command[1:]], cwd=folder, capture_output=True,
                           text=True, timeout=120)  # fmt: skip
     assert done.returncode == 0, done.stdout + done.stderr
+    assert "OK: the draw reproduces the report" in done.stdout, done.stdout
     journey.facts.verified = done.stdout
