@@ -92,7 +92,7 @@ class Journey:
         self.seconds = 0.0
         self.audit_seconds = 0.0
         self.shot_seconds = 0.0
-        self._current = ""
+        self.current = ""
         self._shots = 0
 
     # --- people and their browsers -----------------------------------------------------
@@ -136,7 +136,7 @@ class Journey:
         """A full-page screenshot of ``who``'s tab, numbered in the order taken."""
         began = time.monotonic()
         self._shots += 1
-        name = _file_name(f"{self._shots:02d} {self._current} {label or who}")
+        name = _file_name(f"{self._shots:02d} {self.current} {label or who}")
         self.page(who).screenshot(path=str(self.artifacts / f"{name}.png"), full_page=True)
         self.shot_seconds += time.monotonic() - began
 
@@ -153,7 +153,7 @@ class Journey:
         """Take the steps in order, stopping at the first that fails (kept in ``failure``)."""
         started = time.monotonic()
         for step in steps:
-            self._current = step.name
+            self.current = step.name
             began = time.monotonic()
             try:
                 step.run(self)
