@@ -14,7 +14,6 @@ import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from playwright.sync_api import Browser, BrowserContext, Page
 
@@ -46,6 +45,7 @@ PEOPLE = {
     "resident": Person("resident", "sanne.dejong@voorbeeld.nl", "Sanne de Jong", phone=True),
     "member": Person("member", phone=True),
     "public": Person("public", phone=True),
+    "neighbour": Person("neighbour", phone=True),
 }
 
 
@@ -122,8 +122,11 @@ class Journey:
         page.goto(path if path.startswith("http") else self.url(path))
         return page
 
-    def log_in(self, who: str) -> Page:
+    def log_in(self, who: str, *, audit_as: str = "") -> Page:
+        """``who`` logs in (auditing the login page as ``audit_as`` when given)."""
         page = self.open(who, "/inloggen")
+        if audit_as:
+            self.audit(who, audit_as)
         page.fill("input[name=email]", PEOPLE[who].email)
         page.fill("input[name=password]", PASSWORD)
         page.get_by_role("button", name="Inloggen").click()
@@ -199,12 +202,15 @@ def _file_name(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:80]
 
 
-def journey_steps() -> tuple[list[Step], Callable[[str], Callable[..., Any]]]:
+StepFunction = Callable[["Journey"], None]
+
+
+def journey_steps() -> tuple[list[Step], Callable[[str], Callable[[StepFunction], StepFunction]]]:
     """A new, empty list of steps and the decorator that appends a step to it."""
     steps: list[Step] = []
 
-    def step(name: str) -> Callable[[Callable[[Journey], None]], Callable[[Journey], None]]:
-        def add(run: Callable[[Journey], None]) -> Callable[[Journey], None]:
+    def step(name: str) -> Callable[[StepFunction], StepFunction]:
+        def add(run: StepFunction) -> StepFunction:
             steps.append(Step(name, run))
             return run
 

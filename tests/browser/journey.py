@@ -145,11 +145,7 @@ def admin_account(journey: Journey) -> None:
 
 @step("the administrator logs in")
 def admin_logs_in(journey: Journey) -> None:
-    page = journey.open("admin", "/inloggen")
-    journey.audit("admin", "login")
-    page.fill("input[name=email]", PEOPLE["admin"].email)
-    page.fill("input[name=password]", PASSWORD)
-    page.get_by_role("button", name="Inloggen").click()
+    page = journey.log_in("admin", audit_as="login")
     expect(page.get_by_role("heading", level=1)).to_have_text("Burgerberaden")
     journey.audit("admin", "dashboard")
 

@@ -95,6 +95,18 @@ class Server:
         self.folder.mkdir(parents=True, exist_ok=True)
         self.flask("db", "upgrade")
         self._log = self.log_path.open("ab")
+        for attempt in range(3):
+            try:
+                self._start()
+                return
+            except ServerFailed:
+                # Another process may have taken the free port between asking and binding.
+                if attempt == 2 or "Address already in use" not in self.log_tail():
+                    raise
+                self.port = free_port()
+                self.url = f"http://127.0.0.1:{self.port}"
+
+    def _start(self) -> None:
         self.process = subprocess.Popen(
             [sys.executable, "-m", "flask", "--app", "app", "run",
              "--host", "127.0.0.1", "--port", str(self.port), "--no-reload", "--no-debugger"],

@@ -9,11 +9,11 @@ from collections.abc import Callable
 from dataclasses import asdict
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 
 from .axe import AXE_SHA256, axe_checksum
 from .conftest import fresh_folder
-from .harness import PHONE, TIMEOUT_MS, Facts, Journey
+from .harness import Facts, Journey
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
@@ -157,19 +157,12 @@ def focus_style(page: Page, mark: str) -> str:
     return str(page.locator(f"[data-kb='{mark}']").evaluate(FOCUS_STYLE_JS))
 
 
-@pytest.fixture
-def phone(browser: Browser) -> Page:
-    context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True,
-                                  locale="nl-NL")  # fmt: skip
-    context.set_default_timeout(TIMEOUT_MS)
-    return context.new_page()
-
-
-def test_registration_with_the_keyboard_only(walked: Journey, phone: Page) -> None:
+def test_registration_with_the_keyboard_only(walked: Journey) -> None:
+    """A neighbour, with the second letter's code, registers on a phone using only keys."""
     if len(walked.facts.letter_codes) < 2:
         pytest.fail(f"the journey stopped at “{walked.failed_step}”, before the letters")
     folder = fresh_folder("keyboard")
-    phone.goto(walked.url(f"/a/{walked.facts.slug}/aanmelden"))
+    phone = walked.open("neighbour", f"/a/{walked.facts.slug}/aanmelden")
 
     # The first Tab reaches the skip link, which shows itself and jumps to the content.
     phone.keyboard.press("Tab")
