@@ -36,15 +36,20 @@ lint: install
 	$(BIN)/ruff check .
 
 # Tests run in parallel processes (pytest-xdist), one database each; WORKERS=0 runs them in one.
-# loadgroup keeps the browser tests in one process, so they share one server and one journey.
+# The browser tests then run in one process of their own: they share one server and one
+# walk of the journey, which xdist would split over its processes. BROWSER=no leaves them out.
 WORKERS ?= auto
+BROWSER ?= yes
 test: install lint
-	$(BIN)/python -m pytest -n $(WORKERS) --dist loadgroup tests
+	$(BIN)/python -m pytest -n $(WORKERS) -m "not browser" tests
+ifneq ($(BROWSER),no)
+	$(MAKE) --no-print-directory test-browser
+endif
 
 # The journey in a real browser and the accessibility audit alone (Debian's chromium;
 # screenshots in test-artifacts/browser/, or BROWSER_ARTIFACTS).
 test-browser: install
-	$(BIN)/python -m pytest -m browser tests/browser
+	$(BIN)/python -m pytest -p no:xdist -m browser tests/browser
 
 # After changing texts: extract them and merge into the Dutch catalogue, then translate.
 translations: install

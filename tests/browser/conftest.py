@@ -39,8 +39,13 @@ def artifacts_root() -> Path:
 
 
 def fresh_folder(name: str) -> Path:
-    """A folder of the artifacts, emptied: it holds the last run only."""
-    folder = artifacts_root() / name
+    """A folder of the artifacts, emptied: it holds the last run only.
+
+    ``make test`` runs the browser tests in one process. Run with pytest-xdist, each process
+    walks the journey itself (a session fixture is per process), into a folder of its own.
+    """
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    folder = artifacts_root() / (f"{name}-{worker}" if worker else name)
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
     return folder
@@ -75,7 +80,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         running.stop()
         if running.log_path.exists():
             artifacts_root().mkdir(parents=True, exist_ok=True)
-            shutil.copy(running.log_path, artifacts_root() / "server.log")
+            worker = os.environ.get("PYTEST_XDIST_WORKER")
+            name = f"server-{worker}.log" if worker else "server.log"
+            shutil.copy(running.log_path, artifacts_root() / name)
 
 
 @pytest.fixture(scope="session")

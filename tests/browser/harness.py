@@ -93,12 +93,14 @@ class Journey:
         self.audit_seconds = 0.0
         self.shot_seconds = 0.0
         self.current = ""
+        self.last_person = ""
         self._shots = 0
 
     # --- people and their browsers -----------------------------------------------------
 
     def page(self, who: str) -> Page:
         """The browser tab of ``who`` (a phone for residents, a laptop for staff)."""
+        self.last_person = who
         if who not in self.pages:
             person = PEOPLE[who]
             context = self.browser.new_context(
@@ -157,9 +159,11 @@ class Journey:
         started = time.monotonic()
         for step in steps:
             self.current = step.name
-            began = time.monotonic()
+            began, shots = time.monotonic(), self._shots
             try:
                 step.run(self)
+                if self._shots == shots and self.last_person:
+                    self.shot(self.last_person)  # every step leaves a picture
             except Exception as error:  # noqa: BLE001 - reported by the journey test
                 self.failure, self.failed_step = error, step.name
                 self.trace = traceback.format_exc()

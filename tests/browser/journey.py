@@ -305,8 +305,7 @@ def resident_opens_personal_link(journey: Journey) -> None:
 
 @step("the organiser imports the paper registrations")
 def organiser_imports_paper(journey: Journey) -> None:
-    page = journey.page("organiser")
-    page.goto(journey.url(f"/beheer/a/{journey.facts.slug}/aanmeldingen/import"))
+    page = journey.open("organiser", f"/beheer/a/{journey.facts.slug}/aanmeldingen/import")
     upload(page, "papieren-aanmeldingen.csv", paper_registrations())
     page.check("input[name=consent]")
     page.get_by_role("button", name="Importeren").click()
@@ -322,8 +321,7 @@ def organiser_imports_paper(journey: Journey) -> None:
 
 @step("the organiser sets the quotas and checks them")
 def organiser_sets_quotas(journey: Journey) -> None:
-    page = journey.page("organiser")
-    page.goto(journey.url(f"/beheer/a/{journey.facts.slug}/loting/"))
+    page = journey.open("organiser", f"/beheer/a/{journey.facts.slug}/loting/")
     page.get_by_role("link", name="Quota", exact=True).click()
     # Older residents answer letters more often: allow them a wider margin.
     tolerance = page.get_by_role("row", name=re.compile("^65\\+")).locator("input").nth(1)

@@ -15,7 +15,7 @@ from .axe import AXE_SHA256, axe_checksum
 from .conftest import fresh_folder
 from .harness import Facts, Journey
 
-pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
+pytestmark = pytest.mark.browser
 
 # Every page that must pass the audit, by the name the journey audits it under.
 PAGES = [

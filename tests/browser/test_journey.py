@@ -7,7 +7,7 @@ import pytest
 from .harness import Journey
 from .journey import JOURNEY
 
-pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
+pytestmark = pytest.mark.browser
 
 # Issue #13: the journey stays under a minute. Measured without the evidence taken on the
 # way (the screenshots and axe, shown apart in summary.txt): with them it took 55-60 s on
