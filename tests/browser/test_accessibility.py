@@ -127,11 +127,12 @@ def test_every_exception_still_occurs(audited: Journey) -> None:
 
 # --- the keyboard ------------------------------------------------------------------------
 
-# The outline, shadow, border and background of an element: what shows focus.
+# The outline and shadow of an element: what shows focus (static/style.css, :focus-visible).
 FOCUS_STYLE_JS = """el => {
   const s = getComputedStyle(el);
-  return [s.outlineStyle, s.outlineWidth, s.outlineColor, s.boxShadow,
-          s.borderColor, s.backgroundColor].join('|');
+  const outline = s.outlineStyle === 'none' || parseFloat(s.outlineWidth) === 0
+    ? 'none' : [s.outlineStyle, s.outlineWidth, s.outlineColor].join(' ');
+  return outline + ' | ' + s.boxShadow;
 }"""
 # Every control a person fills in or presses, numbered in document order (the honeypot,
 # which is taken out of the tab order on purpose, is not one).
@@ -146,7 +147,8 @@ MARK_CONTROLS_JS = """() => {
 ACTIVE_JS = """() => {
   const el = document.activeElement;
   return {kb: el.dataset.kb ?? null, tag: el.tagName.toLowerCase(), type: el.type ?? '',
-          name: el.name ?? '', id: el.id, inViewport: (() => {
+          name: el.name ?? '', label: el.name || el.id || el.textContent.trim(),
+          inViewport: (() => {
             const r = el.getBoundingClientRect();
             return r.bottom > 0 && r.right > 0 && r.top < innerHeight && r.left < innerWidth;
           })()};
@@ -199,7 +201,7 @@ def test_registration_with_the_keyboard_only(walked: Journey) -> None:
             break
         reached.add(mark)
         if focus_style(phone, mark) == unfocused[mark]:
-            not_visible.append(f"{active['tag']} {active['name'] or active['id']}")
+            not_visible.append(f"{active['tag']} {active['label']}")
         if active["type"] == "radio":
             # One Tab stop per group; the arrow keys choose within it, Space ticks.
             groups_reached.add(active["name"])
