@@ -15,13 +15,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from playwright.sync_api import Browser, BrowserContext, Page
+from playwright.sync_api import Browser, BrowserContext, Page, ViewportSize
 
 from .axe import Audit, audit
 from .server import Server
 
-PHONE = {"width": 375, "height": 812}
-LAPTOP = {"width": 1280, "height": 900}
+PHONE = ViewportSize(width=375, height=812)
+LAPTOP = ViewportSize(width=1280, height=900)
 # Long enough for a slow, shared CI machine; short enough that a missing button fails fast.
 TIMEOUT_MS = 15_000
 PASSWORD = "een lang wachtwoord voor de test"

@@ -18,7 +18,7 @@ import sys
 import time
 from datetime import date, timedelta
 
-from playwright.sync_api import Locator, Page, expect
+from playwright.sync_api import FilePayload, Locator, Page, expect
 from sqlmodel import select
 
 from assembly.auth.service import create_user
@@ -36,7 +36,7 @@ RESERVES = 2
 LETTERS = 20
 # The registration questions: category, question, [(value, answer, population share %)];
 # a share of None is the "Zeg ik liever niet" answer.
-QUESTIONS = [
+QUESTIONS: list[tuple[str, str, list[tuple[str, str, str | None]]]] = [
     ("geslacht", "Wat is uw geslacht?",
      [("vrouw", "Vrouw", "50"), ("man", "Man", "50"), ("onbekend", "Zeg ik liever niet", None)]),
     ("leeftijd", "Hoe oud bent u?",
@@ -103,9 +103,8 @@ def make_staff(journey: Journey, slug: str, *who: str) -> None:
 
 
 def upload(page: Page, name: str, content: bytes, field: str = "file") -> None:
-    page.set_input_files(f"input[name={field}]", files=[
-        {"name": name, "mimeType": "text/csv", "buffer": content}
-    ])  # fmt: skip
+    csv_file = FilePayload(name=name, mimeType="text/csv", buffer=content)
+    page.set_input_files(f"input[name={field}]", files=[csv_file])
 
 
 def download(page: Page, link: str, journey: Journey) -> bytes:
