@@ -11,7 +11,7 @@ from dataclasses import asdict
 import pytest
 from playwright.sync_api import Page, expect
 
-from .axe import AXE_SHA256, axe_checksum
+from .axe import AXE_SHA256, AXE_VERSION, axe_checksum, axe_source
 from .conftest import fresh_folder
 from .harness import Facts, Journey
 
@@ -70,6 +70,7 @@ EXCEPTIONS: dict[tuple[str, str], str] = {}
 
 def test_the_vendored_axe_is_the_one_named_in_its_readme() -> None:
     assert axe_checksum() == AXE_SHA256
+    assert axe_source().startswith(f"/*! axe v{AXE_VERSION}\n")
 
 
 @pytest.fixture(scope="module")
