@@ -400,6 +400,8 @@ def public_verifies(journey: Journey) -> None:
     page = journey.open("public", f"/a/{journey.facts.slug}/")
     page.get_by_role("link", name="Hoe het panel is geloot").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Hoe het panel is geloot")
+    expect(page.locator("main")).to_contain_text(journey.facts.seed)
+    expect(page.locator("main")).to_contain_text("Een waarnemer heeft deze uitslag ondertekend.")
     journey.audit("public", "how the panel was drawn")
     check = page.get_by_role("region", name="Zelf controleren")
     files = check.get_by_role("listitem").get_by_role("link")
