@@ -13,7 +13,7 @@ DEMO_ENV := BURGERBERAAD_ENV=development BURGERBERAAD_DATABASE_URL=sqlite:///$(C
 	BURGERBERAAD_HUEY_PATH=$(CURDIR)/instance/demo-jobs.db BURGERBERAAD_DEV_OUTBOX=true \
 	BURGERBERAAD_JOBS_IN_PROCESS=true BURGERBERAAD_BASE_URL=http://127.0.0.1:$(PORT)
 
-.PHONY: demo test lint install translations clean lock
+.PHONY: demo test test-browser lint install translations clean lock
 
 install: $(STAMP) $(MO)
 
@@ -48,9 +48,20 @@ lint: install
 	$(BIN)/mypy
 
 # Tests run in parallel processes (pytest-xdist), one database each; WORKERS=0 runs them in one.
+# The browser tests then run in one process of their own: they share one server and one
+# walk of the journey, which xdist would split over its processes. BROWSER=no leaves them out.
 WORKERS ?= auto
+BROWSER ?= yes
 test: install lint
-	$(BIN)/python -m pytest -n $(WORKERS) tests
+	$(BIN)/python -m pytest -n $(WORKERS) -m "not browser" tests
+ifneq ($(BROWSER),no)
+	$(MAKE) --no-print-directory test-browser
+endif
+
+# The journey in a real browser and the accessibility audit alone (Debian's chromium;
+# screenshots in test-artifacts/browser/, or BROWSER_ARTIFACTS).
+test-browser: install
+	$(BIN)/python -m pytest -p no:xdist -m browser tests/browser
 
 # After changing texts: extract them and merge into the Dutch catalogue, then translate.
 translations: install
