@@ -10,6 +10,8 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import math
+import os
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -25,6 +27,7 @@ from .report import REPORT_FORMAT, build_report, fingerprint, quota_table, summa
 from .result import ALGORITHMS, Diagnosis
 from .select import find_distribution  # imports its solvers only when it runs
 from .tables_cli import add_tables_command, run_tables
+from .watchdog import TimeLimitReached, run_until, solver_budget
 
 EXIT_OK = 0
 EXIT_INPUT = 1
@@ -200,6 +203,28 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _check_time_limit(args: argparse.Namespace) -> None:
+    limit = args.time_limit
+    if limit is not None and not (math.isfinite(limit) and limit > 0):
+        raise InputError(
+            "bad_time_limit", f"--time-limit must be a number of seconds above 0, not {limit:g}"
+        )
+
+
+def _prepare_out(path: Path) -> None:
+    """Make the output directory now, so that a bad ``--out`` is said before any work."""
+    if path.exists() and not path.is_dir():
+        raise InputError("bad_out", f"--out {path} is a file, not a directory")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise InputError(
+            "bad_out", f"--out {path}: the directory cannot be created ({error.strerror})"
+        ) from None
+    if not os.access(path, os.W_OK | os.X_OK):
+        raise InputError("bad_out", f"--out {path}: this directory is not writable")
+
+
 def _load(args: argparse.Namespace) -> tuple[Quotas, PeopleTable, Instance]:
     quotas = load_quotas(args.categories)
     people = load_people(
@@ -273,6 +298,8 @@ def _report_infeasible(error: InfeasibleError, out: TextIO) -> int:
 def _cmd_select(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if args.reserves < 0:
         raise InputError("bad_reserves", "--reserves must be at least 0", column="--reserves")
+    _check_time_limit(args)
+    _prepare_out(args.out)
     quotas, people, instance = _load(args)
     _note_generated_ids(people, err)
     settings = {
@@ -284,14 +311,19 @@ def _cmd_select(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         "time_limit": args.time_limit,
         "solver_rng_seed": SOLVER_RNG_SEED,
     }
-    try:
-        result = find_distribution(
+    def solve() -> Any:
+        return find_distribution(
             instance,
             algorithm=args.algorithm,
-            time_limit=args.time_limit,
+            time_limit=None if limit is None else solver_budget(limit, args.started),
             progress=Progress(err),
             rng=SOLVER_RNG_SEED,
         )
+
+    limit = args.time_limit
+    try:
+        # The limit holds for the whole command: reading the files counted too.
+        result = solve() if limit is None else run_until(solve, args.started + limit, limit)
     except InfeasibleError as error:
         return _report_infeasible(error, out)
     if result.status != 0:
@@ -314,7 +346,6 @@ def _cmd_select(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         n_reserves=args.reserves,
     )
 
-    args.out.mkdir(parents=True, exist_ok=True)
     written = []
     if drawn is not None:
         index = {person: i for i, person in enumerate(instance.pool.ids)}
@@ -364,6 +395,7 @@ def _cmd_select(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 def _cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    _check_time_limit(args)
     _, people, instance = _load(args)
     _note_generated_ids(people, err)
     diagnosis = check(instance)
@@ -473,6 +505,7 @@ def _check_quotas(
 
 
 def _cmd_replace(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    _prepare_out(args.out)
     _, people, instance = _load(args)
     report = _read_report(args.report)
     if "selected" not in report:
@@ -500,7 +533,6 @@ def _cmd_replace(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         )
     except InfeasibleError as error:
         return _report_infeasible(error, out)
-    args.out.mkdir(parents=True, exist_ok=True)
     replacements = [people.index(p) for p in outcome.replacements]
     _write_people(args.out / "replacements.csv", people, replacements)
     _write_json(
@@ -543,7 +575,9 @@ def main(
     """Run the command line with ``argv`` (default ``sys.argv[1:]``); return the exit code."""
     out = stdout if stdout is not None else sys.stdout
     err = stderr if stderr is not None else sys.stderr
+    started = time.monotonic()
     args = build_parser().parse_args(argv)
+    args.started = started
     try:
         return _COMMANDS[args.command](args, out, err)
     except InputError as error:
@@ -552,6 +586,16 @@ def main(
     except SolverError as error:
         print(f"solver error: {error}", file=err)
         return EXIT_SOLVER
+    except TimeLimitReached as error:
+        print(
+            f"stopped: the time limit of {error.limit:g} s was reached before a lottery was "
+            "found; nothing was written. Allow more time with --time-limit.",
+            file=err,
+        )
+        return EXIT_SOLVER
+    except OSError as error:
+        print(f"error: {error.filename or ''}: {error.strerror}", file=err)
+        return EXIT_INPUT
 
 
 __all__ = ["EXIT_INFEASIBLE", "EXIT_INPUT", "EXIT_MISMATCH", "EXIT_OK", "EXIT_SOLVER", "main"]
