@@ -77,10 +77,28 @@ def is_computing(run: DrawRun | None) -> bool:
 # --- starting, stopping, restarting -------------------------------------------------------------
 
 
-def _lock(session: Session, assembly: Assembly) -> None:
-    # Serialises starting runs per assembly on PostgreSQL; on SQLite every transaction
-    # already holds the write lock (BEGIN IMMEDIATE), and FOR UPDATE is not rendered.
+def lock_assembly(session: Session, assembly: Assembly) -> None:
+    """Serialise a check-then-write on this assembly's draw until the transaction ends.
+
+    On PostgreSQL a row lock (``SELECT … FOR UPDATE``); on SQLite every transaction
+    already holds the write lock (BEGIN IMMEDIATE), and FOR UPDATE is not rendered.
+    """
     session.exec(select(Assembly.id).where(Assembly.id == assembly.id).with_for_update()).one()
+
+
+def locked(session: Session, run: DrawRun) -> DrawRun:
+    """``run`` read again with its row locked until the transaction ends.
+
+    What another request committed meanwhile (a seed, a signature) is then visible: the
+    check that follows holds until this transaction commits.
+    """
+    query = (
+        select(DrawRun)
+        .where(DrawRun.id == run.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return session.exec(query).one()
 
 
 def start_draw(session: Session, actor: Actor, assembly: Assembly) -> DrawRun:
@@ -107,7 +125,7 @@ def create_run(
     ------
     DrawPublished, DrawInProgress, NoCategories, PoolTooSmall, BadInputs
     """
-    _lock(session, assembly)
+    lock_assembly(session, assembly)
     for run in runs(session, assembly):
         if run.published_at is not None:
             raise DrawPublished()
