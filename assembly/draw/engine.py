@@ -359,6 +359,10 @@ def diagnosis_to_dict(diagnosis: sortition.Diagnosis) -> dict[str, Any]:
         ],
         "forced_in": len(diagnosis.forced_in),
         "forced_out": len(diagnosis.forced_out),
+        # Indices into the pool: who can never be drawn (feasible quotas), or who still could
+        # not be after the suggested relaxation (none, whenever some relaxation can).
+        "forced_out_people": [int(i) for i in diagnosis.forced_out],
+        "excluded_after_relaxation": [int(i) for i in diagnosis.excluded_after_relaxation],
     }
 
 
