@@ -26,7 +26,7 @@ from .errors import (
     ResponseNotAllowed,
 )
 from .outcome import send_acceptance
-from .runs import seeded_run
+from .runs import locked_row, seeded_run
 
 PARTICIPANT_ACTOR = "participant"
 
@@ -46,18 +46,10 @@ def deadline_passed(run: DrawRun, now: datetime | None = None) -> bool:
 
 
 def _locked(session: Session, member: PanelMember) -> PanelMember:
-    """The seat read again with its row locked until the transaction ends.
-
-    Two answers at once (a double click, the participant and an organiser) are then
-    checked one after the other: the second sees the first's answer.
-    """
-    query = (
-        select(PanelMember)
-        .where(PanelMember.id == member.id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
-    return session.exec(query).one()
+    """The seat read again with its row locked until the transaction ends: two answers at
+    once (a double click, the participant and an organiser) are checked one after the
+    other, and the second sees the first's answer."""
+    return locked_row(session, PanelMember, member.id)
 
 
 def _check(member: PanelMember, run: DrawRun, answer: str, by: By) -> SeatStatus:

@@ -11,6 +11,7 @@ import json
 import logging
 import random
 from datetime import datetime
+from typing import TypeVar
 
 from sqlmodel import Session, col, select
 
@@ -18,7 +19,7 @@ from .. import audit
 from .. import jobs as queue
 from ..audit import Actor
 from ..mail import after_commit
-from ..models import Assembly, DrawRun, DrawStatus
+from ..models import Assembly, DrawRun, DrawStatus, PanelMember
 from ..settings import settings as configured
 from ..states import DRAW
 from ..timeutil import utcnow
@@ -86,19 +87,27 @@ def lock_assembly(session: Session, assembly: Assembly) -> None:
     session.exec(select(Assembly.id).where(Assembly.id == assembly.id).with_for_update()).one()
 
 
-def locked(session: Session, run: DrawRun) -> DrawRun:
-    """``run`` read again with its row locked until the transaction ends.
+Row = TypeVar("Row", DrawRun, PanelMember)
 
-    What another request committed meanwhile (a seed, a signature) is then visible: the
-    check that follows holds until this transaction commits.
+
+def locked_row(session: Session, model: type[Row], row_id: int | None) -> Row:
+    """The row read again, locked until the transaction ends (``SELECT … FOR UPDATE``).
+
+    What another request committed meanwhile (a seed, a signature, an answer) is then
+    visible: the check that follows holds until this transaction commits.
     """
     query = (
-        select(DrawRun)
-        .where(DrawRun.id == run.id)
+        select(model)
+        .where(model.id == row_id)
         .with_for_update()
         .execution_options(populate_existing=True)
     )
     return session.exec(query).one()
+
+
+def locked(session: Session, run: DrawRun) -> DrawRun:
+    """``run`` read again with its row locked (see :func:`locked_row`)."""
+    return locked_row(session, DrawRun, run.id)
 
 
 def start_draw(session: Session, actor: Actor, assembly: Assembly) -> DrawRun:
