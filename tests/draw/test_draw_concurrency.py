@@ -145,9 +145,11 @@ def test_the_seed_is_entered_once(app, pool) -> None:
     compute(app)
     with app.app_context():
         session = new_session(app)
-        ceremony.publish(session, "test", _the_assembly(session), "Live.", accept_zero_chance=True)
-        session.commit()
-        session.close()
+        try:
+            ceremony.publish(session, "test", _the_assembly(session), "Live.")
+            session.commit()
+        finally:
+            session.close()
     seeds = iter(f"seed {n}" for n in range(THREADS))
     lock = threading.Lock()
 
