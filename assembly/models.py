@@ -512,6 +512,8 @@ class DrawRun(SQLModel, table=True):
     # report.json with the seed, the panel and the reserves.
     final_report_json: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     respond_by: datetime | None = None
+    # When the people in the lottery who were not drawn (reserves, the others) were told.
+    outcomes_sent_at: datetime | None = None
 
 
 class DrawPerson(SQLModel, table=True):
@@ -537,7 +539,8 @@ class PanelMember(SQLModel, table=True):
     run_id: int = Field(foreign_key="draw_run.id", index=True)
     registration_id: int = Field(foreign_key="registration.id", index=True)
     origin: SeatOrigin = state_field(SeatOrigin, SeatOrigin.DRAW)
-    replaces_id: int | None = Field(default=None, foreign_key="panel_member.id")
+    # Unique: a seat is taken over once, also when two organisers fill seats at once.
+    replaces_id: int | None = Field(default=None, foreign_key="panel_member.id", unique=True)
     status: SeatStatus = state_field(SeatStatus, SeatStatus.PENDING)
     created_at: datetime = Field(default_factory=utcnow)
     invited_at: datetime | None = None
@@ -560,3 +563,25 @@ class DrawSignature(SQLModel, table=True):
     user_id: int = Field(foreign_key="staff_user.id")
     signed_at: datetime = Field(default_factory=utcnow)
     report_sha256: str = Field(max_length=64)
+    # The head of the assembly's audit log when the observer signed (count and hash).
+    audit_count: int | None = None
+    audit_hash: str | None = Field(default=None, max_length=64)
+
+
+class DrawReplacement(SQLModel, table=True):
+    """One round of replacements with what anyone needs to check it (published).
+
+    ``evidence`` is a step of ``vervangingen.json``: the panel before, who left, who came,
+    how (the next reserve, or the engine's fair draw with its seed and lottery) and who
+    was no longer in the pool. ``position`` numbers the rounds of a run; unique, so two
+    rounds written at once cannot both be the next.
+    """
+
+    __tablename__ = "draw_replacement"
+    __table_args__ = (UniqueConstraint("run_id", "position"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    run_id: int = Field(foreign_key="draw_run.id", index=True)
+    position: int
+    created_at: datetime = Field(default_factory=utcnow)
+    evidence: str = Field(sa_column=Column(Text, nullable=False))

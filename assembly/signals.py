@@ -24,6 +24,13 @@ registration_withdrawn = _signals.signal("registration-withdrawn")
 final_panel_requested = _signals.signal("final-panel-requested")
 
 
+#: Asked by the registrant's personal page (sender: the ``Registration``): what became of
+#: them in the panel draw? The draw returns an object with ``kind``, ``text``, ``link`` and
+#: ``link_text`` (:class:`assembly.draw.outcome.Outcome`), or ``None`` before its lottery is
+#: published.
+registration_outcome_requested = _signals.signal("registration-outcome-requested")
+
+
 def first_answer(results: list[tuple[Any, Any]]) -> Any:
     """The first receiver's answer that is not None (``Signal.send`` gives them all)."""
     return next((value for _receiver, value in results if value is not None), None)

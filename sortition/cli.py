@@ -10,6 +10,8 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import math
+import os
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -21,16 +23,35 @@ from .errors import InfeasibleError, InputError, SolverError
 from .io import PeopleTable, load_people, load_quotas
 from .model import Instance, Quotas
 from .replace import replace
-from .report import REPORT_FORMAT, build_report, fingerprint, quota_table, summary
+from .report import (
+    REPORT_FORMAT,
+    build_report,
+    canonical_json,
+    fingerprint,
+    quota_table,
+    summary,
+)
 from .result import ALGORITHMS, Diagnosis
 from .select import find_distribution  # imports its solvers only when it runs
 from .tables_cli import add_tables_command, run_tables
+from .verify import (
+    DRAW_FIELDS,
+    RECOMPUTE_TOLERANCE,
+    distribution_problems,
+    lottery_differences,
+    person_probabilities,
+    probability_differences,
+    replacement_problems,
+)
+from .version import version
+from .watchdog import TimeLimitReached, run_until, solver_budget
 
 EXIT_OK = 0
 EXIT_INPUT = 1
 EXIT_INFEASIBLE = 2
 EXIT_MISMATCH = 3
 EXIT_SOLVER = 4
+PROGRAM = "burgerberaad-sortition"
 
 #: Seed of the solver's own randomness (initial panels, legacy runs). Fixed so that the
 #: distribution depends only on the published inputs, never on the public draw seed.
@@ -120,6 +141,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Exit codes: 0 ok, 1 bad input, 2 quotas cannot be met, 3 verification "
         "failed, 4 solver failure.",
     )
+    parser.add_argument("--version", action="version", version=f"{PROGRAM} {version()}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     select = commands.add_parser(
@@ -163,17 +185,34 @@ def build_parser() -> argparse.ArgumentParser:
 
     verify = commands.add_parser(
         "verify",
-        help="re-run the draw from a published report.json",
-        description="Re-draw the panel from the distribution in report.json with the seed "
-        "and compare it with the panel in the report. With --people and --categories also "
-        "check that these are the files the report was computed from. Exit 0 when "
-        "everything matches, 3 when something differs.",
+        help="check a published draw from its files",
+        description="Check a published draw: that the people and categories files are the "
+        "inputs (their SHA-256 and the fingerprint), that the lottery published before the "
+        "seed (--lottery) is the report's lottery and fits the files (every panel meets "
+        "every quota; --recompute computes it again), that the seed draws the report's panel "
+        "and reserves, and that each published replacement follows from the rules. Exit 0 "
+        "when everything matches, 3 when something differs.",
     )
-    verify.add_argument("--report", required=True, type=Path, help="the published report.json")
-    verify.add_argument("--seed", required=True, help="the public seed, exactly as announced")
+    verify.add_argument("--report", type=Path, help="the published report.json (after the seed)")
+    verify.add_argument("--seed", help="the public seed, exactly as announced")
+    verify.add_argument(
+        "--lottery", type=Path, help="the lottery as published before the seed (loting.json)"
+    )
+    verify.add_argument(
+        "--lottery-sha256", help="the lottery's published fingerprint: SHA-256 of --lottery"
+    )
+    verify.add_argument("--fingerprint", help="the published fingerprint of the inputs")
     verify.add_argument("--people", type=Path, help="the people file, to check its fingerprint")
     verify.add_argument(
         "--categories", type=Path, help="the categories file, to check its fingerprint"
+    )
+    verify.add_argument(
+        "--replacements", type=Path, help="the published replacements (vervangingen.json)"
+    )
+    verify.add_argument(
+        "--recompute",
+        action="store_true",
+        help="compute the lottery (and the fair replacement draws) again and compare",
     )
 
     replace_cmd = commands.add_parser(
@@ -198,6 +237,28 @@ def build_parser() -> argparse.ArgumentParser:
     replace_cmd.add_argument("--out", required=True, type=Path, help="directory for the output")
     add_tables_command(commands)
     return parser
+
+
+def _check_time_limit(args: argparse.Namespace) -> None:
+    limit = args.time_limit
+    if limit is not None and not (math.isfinite(limit) and limit > 0):
+        raise InputError(
+            "bad_time_limit", f"--time-limit must be a number of seconds above 0, not {limit:g}"
+        )
+
+
+def _prepare_out(path: Path) -> None:
+    """Make the output directory now, so that a bad ``--out`` is said before any work."""
+    if path.exists() and not path.is_dir():
+        raise InputError("bad_out", f"--out {path} is a file, not a directory")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise InputError(
+            "bad_out", f"--out {path}: the directory cannot be created ({error.strerror})"
+        ) from None
+    if not os.access(path, os.W_OK | os.X_OK):
+        raise InputError("bad_out", f"--out {path}: this directory is not writable")
 
 
 def _load(args: argparse.Namespace) -> tuple[Quotas, PeopleTable, Instance]:
@@ -273,6 +334,8 @@ def _report_infeasible(error: InfeasibleError, out: TextIO) -> int:
 def _cmd_select(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if args.reserves < 0:
         raise InputError("bad_reserves", "--reserves must be at least 0", column="--reserves")
+    _check_time_limit(args)
+    _prepare_out(args.out)
     quotas, people, instance = _load(args)
     _note_generated_ids(people, err)
     settings = {
@@ -284,14 +347,19 @@ def _cmd_select(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         "time_limit": args.time_limit,
         "solver_rng_seed": SOLVER_RNG_SEED,
     }
-    try:
-        result = find_distribution(
+    def solve() -> Any:
+        return find_distribution(
             instance,
             algorithm=args.algorithm,
-            time_limit=args.time_limit,
+            time_limit=None if limit is None else solver_budget(limit, args.started),
             progress=Progress(err),
             rng=SOLVER_RNG_SEED,
         )
+
+    limit = args.time_limit
+    try:
+        # The limit holds for the whole command: reading the files counted too.
+        result = solve() if limit is None else run_until(solve, args.started + limit, limit)
     except InfeasibleError as error:
         return _report_infeasible(error, out)
     if result.status != 0:
@@ -314,7 +382,6 @@ def _cmd_select(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         n_reserves=args.reserves,
     )
 
-    args.out.mkdir(parents=True, exist_ok=True)
     written = []
     if drawn is not None:
         index = {person: i for i, person in enumerate(instance.pool.ids)}
@@ -364,6 +431,7 @@ def _cmd_select(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 def _cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    _check_time_limit(args)
     _, people, instance = _load(args)
     _note_generated_ids(people, err)
     diagnosis = check(instance)
@@ -378,14 +446,19 @@ def _cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return EXIT_OK
 
 
-def _read_report(path: Path) -> dict[str, Any]:
+def _read_json(path: Path) -> Any:
     file = str(path)
     try:
-        report = json.loads(path.read_text(encoding="utf-8"))
+        return json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise InputError("file_not_found", "the file does not exist", file=file) from None
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         raise InputError("bad_report", f"the file is not valid JSON: {error}", file=file) from None
+
+
+def _read_report(path: Path) -> dict[str, Any]:
+    file = str(path)
+    report = _read_json(path)
     if not isinstance(report, dict) or report.get("format") != REPORT_FORMAT:
         raise InputError("bad_report", "the file is not a sortition report", file=file)
     distribution = report.get("distribution")
@@ -397,7 +470,156 @@ def _read_report(path: Path) -> dict[str, Any]:
 
 
 def _cmd_verify(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    report = _read_report(args.report)
+    if args.report is None and args.lottery is None:
+        raise InputError("nothing_to_verify", "give --report (and --seed), --lottery, or both")
+    if (args.report is None) != (args.seed is None):
+        raise InputError("nothing_to_verify", "--report and --seed go together")
+    print(f"{PROGRAM} {version()}", file=out)
+    report = _read_report(args.report) if args.report is not None else None
+    lottery = _read_report(args.lottery) if args.lottery is not None else None
+    problems: list[str] = []
+    if lottery is not None:
+        problems += _check_lottery_file(args, lottery, report, out)
+    published = lottery if lottery is not None else report
+    assert published is not None
+    instance = None
+    if args.people is not None and args.categories is not None:
+        problems += _check_inputs(args, published, out)
+        if not problems:
+            instance = _instance_of(args, published)
+            problems += _check_distribution(args, published, instance, out)
+    elif args.fingerprint or args.recompute or args.replacements:
+        raise InputError(
+            "nothing_to_verify",
+            "--fingerprint, --recompute and --replacements need --people and --categories",
+        )
+    if report is not None and not problems:
+        problems += _check_draw(args, report, out)
+        if instance is not None and not problems and "selected" in report:
+            problems += _check_quotas(instance, report["selected"])
+    if args.replacements is not None and report is not None and instance is not None:
+        if not problems:
+            checked, found = replacement_problems(
+                instance,
+                report,
+                _read_json(args.replacements),
+                recompute=args.recompute,
+                algorithm=str(report.get("algorithm") or "leximin"),
+            )
+            for line in checked:
+                print(line, file=out)
+            problems += found
+    for problem in problems:
+        print(f"MISMATCH: {problem}", file=out)
+    if problems:
+        return EXIT_MISMATCH
+    if report is not None and "selected" in report:
+        print("OK: the draw reproduces the report", file=out)
+    elif lottery is not None:
+        print("OK: the lottery matches its published fingerprints", file=out)
+    return EXIT_OK
+
+
+def _check_lottery_file(
+    args: argparse.Namespace,
+    lottery: dict[str, Any],
+    report: dict[str, Any] | None,
+    out: TextIO,
+) -> list[str]:
+    """The lottery file: its SHA-256, no draw in it, and the report's lottery."""
+    problems = []
+    actual = fingerprint(args.lottery)
+    print(f"lottery file SHA-256 {actual}", file=out)
+    if args.lottery_sha256 is not None:
+        if actual != args.lottery_sha256.strip().lower():
+            problems.append(f"{args.lottery} is not the published lottery (SHA-256 differs)")
+        else:
+            print("lottery file matches its published fingerprint", file=out)
+    if any(lottery.get(key) for key in DRAW_FIELDS):
+        problems.append(f"{args.lottery} holds a draw: it is not the lottery before the seed")
+    if report is not None:
+        differ = lottery_differences(report, lottery)
+        if differ:
+            problems.append(
+                f"the report's lottery differs from {args.lottery} in: {', '.join(differ)}"
+            )
+        else:
+            print("the report's lottery is the lottery published before the seed", file=out)
+    return problems
+
+
+def _check_inputs(args: argparse.Namespace, published: dict[str, Any], out: TextIO) -> list[str]:
+    """The files' SHA-256 and the fingerprint against the published ones."""
+    problems = []
+    inputs = published.get("inputs") or {}
+    for key, path in (("people", args.people), ("categories", args.categories)):
+        try:
+            actual = fingerprint(path)
+        except OSError:
+            raise InputError("file_not_found", "the file does not exist", file=str(path)) from None
+        expected = (inputs.get(key) or {}).get("sha256")
+        if actual != expected:
+            problems.append(f"{path} is not the {key} file of the report (SHA-256 differs)")
+        else:
+            print(f"{key} file matches the report (SHA-256 {actual[:16]}...)", file=out)
+    combined = fingerprint(
+        args.people, args.categories, canonical_json(published.get("settings") or {})
+    )
+    if combined != inputs.get("fingerprint"):
+        problems.append("the fingerprint of the files and settings differs from the report's")
+    elif args.fingerprint is not None and combined != args.fingerprint.strip().lower():
+        problems.append("the inputs' fingerprint differs from the published fingerprint")
+    else:
+        published_too = " and the published fingerprint" if args.fingerprint else ""
+        print(f"fingerprint of the inputs {combined} matches the report{published_too}", file=out)
+    return problems
+
+
+def _instance_of(args: argparse.Namespace, published: dict[str, Any]) -> Instance:
+    settings = published.get("settings") or {}
+    quotas = load_quotas(args.categories)
+    people = load_people(
+        args.people,
+        quotas,
+        id_column=None if settings.get("generated_ids") else settings.get("id_column"),
+        address_columns=settings.get("address_columns") or None,
+    )
+    return Instance(people.pool, quotas, int(published.get("panel_size") or 0))
+
+
+def _check_distribution(
+    args: argparse.Namespace, published: dict[str, Any], instance: Instance, out: TextIO
+) -> list[str]:
+    """The lottery fits the files; with --recompute, it is the lottery they give."""
+    problems = distribution_problems(published["distribution"], instance)
+    if problems:
+        return problems
+    n_panels = len(published["distribution"]["panels"])
+    print(f"every one of the {n_panels} panels of the lottery meets every quota", file=out)
+    if not args.recompute:
+        return []
+    settings = published.get("settings") or {}
+    result = find_distribution(
+        instance,
+        algorithm=str(settings.get("algorithm") or published.get("algorithm") or "leximin"),
+        tolerance=float(settings.get("tolerance") or 1e-6),
+        rng=int(settings.get("solver_rng_seed") or SOLVER_RNG_SEED),
+    )
+    recomputed = dict(zip(instance.pool.ids, map(float, result.probabilities), strict=True))
+    difference = probability_differences(
+        person_probabilities(published["distribution"]), recomputed
+    )
+    if difference > RECOMPUTE_TOLERANCE:
+        return [f"computed again, a chance differs by {difference:.2e} from the lottery's"]
+    print(
+        f"computed again: every chance equals the lottery's (largest difference {difference:.1e})",
+        file=out,
+    )
+    return []
+
+
+def _check_draw(args: argparse.Namespace, report: dict[str, Any], out: TextIO) -> list[str]:
+    """The seed draws the report's panel and reserves."""
     problems = []
     if report.get("draw_version", DRAW_VERSION) != DRAW_VERSION:
         problems.append(
@@ -416,7 +638,6 @@ def _cmd_verify(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     print(f"selected: {', '.join(drawn.selected)}", file=out)
     if n_reserves:
         print(f"reserves: {', '.join(drawn.reserves)}", file=out)
-
     if report.get("seed") is not None and report["seed"] != args.seed:
         problems.append(f"the seed {args.seed!r} differs from the report's seed")
     if "selected" in report:
@@ -426,46 +647,13 @@ def _cmd_verify(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             problems.append("the reserves differ from the reserves in the report")
     else:
         print("the report has no panel to compare with", file=out)
-
-    inputs = report.get("inputs") or {}
-    for key, path in (("people", args.people), ("categories", args.categories)):
-        if path is None:
-            continue
-        try:
-            actual = fingerprint(path)
-        except OSError:
-            raise InputError("file_not_found", "the file does not exist", file=str(path)) from None
-        expected = (inputs.get(key) or {}).get("sha256")
-        if actual != expected:
-            problems.append(f"{path} is not the {key} file of the report (SHA-256 differs)")
-        else:
-            print(f"{key} file matches the report (SHA-256 {actual[:16]}...)", file=out)
-    if args.people is not None and args.categories is not None and not problems:
-        problems += _check_quotas(args, report, drawn.selected)
-
-    for problem in problems:
-        print(f"MISMATCH: {problem}", file=out)
-    if problems:
-        return EXIT_MISMATCH
-    if "selected" in report:
-        print("OK: the draw reproduces the report", file=out)
-    return EXIT_OK
+    return problems
 
 
-def _check_quotas(
-    args: argparse.Namespace, report: dict[str, Any], selected: Sequence[str]
-) -> list[str]:
+def _check_quotas(instance: Instance, selected: Sequence[str]) -> list[str]:
     """Independently check the redrawn panel against the quotas in the categories file."""
-    settings = report.get("settings") or {}
-    quotas = load_quotas(args.categories)
-    people = load_people(
-        args.people,
-        quotas,
-        id_column=None if settings.get("generated_ids") else settings.get("id_column"),
-        address_columns=settings.get("address_columns") or None,
-    )
-    instance = Instance(people.pool, quotas, int(report.get("panel_size") or len(selected)))
-    rows = quota_table(instance, [people.index(p) for p in selected])
+    index = {person: i for i, person in enumerate(instance.pool.ids)}
+    rows = quota_table(instance, [index[p] for p in selected])
     broken = [f"{r['category']} {r['value']}: {r['selected']}" for r in rows if not r["ok"]]
     if len(selected) != instance.panel_size:
         broken.append(f"panel of {len(selected)} instead of {instance.panel_size}")
@@ -473,6 +661,7 @@ def _check_quotas(
 
 
 def _cmd_replace(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    _prepare_out(args.out)
     _, people, instance = _load(args)
     report = _read_report(args.report)
     if "selected" not in report:
@@ -500,7 +689,6 @@ def _cmd_replace(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         )
     except InfeasibleError as error:
         return _report_infeasible(error, out)
-    args.out.mkdir(parents=True, exist_ok=True)
     replacements = [people.index(p) for p in outcome.replacements]
     _write_people(args.out / "replacements.csv", people, replacements)
     _write_json(
@@ -543,7 +731,9 @@ def main(
     """Run the command line with ``argv`` (default ``sys.argv[1:]``); return the exit code."""
     out = stdout if stdout is not None else sys.stdout
     err = stderr if stderr is not None else sys.stderr
+    started = time.monotonic()
     args = build_parser().parse_args(argv)
+    args.started = started
     try:
         return _COMMANDS[args.command](args, out, err)
     except InputError as error:
@@ -552,6 +742,16 @@ def main(
     except SolverError as error:
         print(f"solver error: {error}", file=err)
         return EXIT_SOLVER
+    except TimeLimitReached as error:
+        print(
+            f"stopped: the time limit of {error.limit:g} s was reached before a lottery was "
+            "found; nothing was written. Allow more time with --time-limit.",
+            file=err,
+        )
+        return EXIT_SOLVER
+    except OSError as error:
+        print(f"error: {error.filename or ''}: {error.strerror}", file=err)
+        return EXIT_INPUT
 
 
 __all__ = ["EXIT_INFEASIBLE", "EXIT_INPUT", "EXIT_MISMATCH", "EXIT_OK", "EXIT_SOLVER", "main"]

@@ -39,7 +39,7 @@ def check(instance: Instance, *, groups: Groups | None = None) -> Diagnosis:
             forced_out=_people_of(groups, forced_out),
         )
     conflicts = _simple_conflicts(instance, groups)
-    relaxations = smallest_relaxation(instance, groups)
+    relaxations, excluded = relaxation_for_everyone(instance, groups)
     if not conflicts and relaxations:
         # No single quota is impossible on its own: the ones that must move conflict.
         involved = tuple((r.category, r.value, r.bound) for r in relaxations)
@@ -55,6 +55,7 @@ def check(instance: Instance, *, groups: Groups | None = None) -> Diagnosis:
         feasible=False,
         conflicts=tuple(conflicts),
         relaxations=tuple(relaxations),
+        excluded_after_relaxation=_people_of(groups, excluded),
     )
 
 
@@ -163,11 +164,78 @@ def smallest_relaxation(instance: Instance, groups: Groups) -> list[Relaxation]:
     return [] if relaxations is None else relaxations
 
 
-def _relax(instance: Instance, groups: Groups, *, use_flex: bool) -> list[Relaxation] | None:
+#: At most this many groups are required on a panel of their own per round, and this many
+#: rounds are tried, before the plain smallest relaxation is taken (naming who is left out).
+_MAX_NEW_GROUPS = 40
+_MAX_ROUNDS = 6
+
+
+def relaxation_for_everyone(
+    instance: Instance, groups: Groups
+) -> tuple[list[Relaxation], np.ndarray]:
+    """The smallest relaxation after which everyone can be on some panel, where one exists.
+
+    The smallest relaxation alone may leave some people out of every panel (lowering one
+    minimum can make the minimums add up to the panel size, so people who answered
+    "prefer not to say" get no chance). So: take the smallest relaxation; if it leaves
+    groups out, ask again for the smallest relaxation under which each of those groups is
+    on at least one panel (a panel of its own per group, all under the same relaxed
+    quotas), and repeat with whoever is still left out. When no relaxation within the
+    flex limits includes everyone, the smallest one is returned with the groups it leaves
+    out.
+
+    Returns
+    -------
+    (relaxations, excluded groups): ``excluded`` is empty when everyone has a chance.
+    """
+    smallest = _relax(instance, groups, use_flex=True)
+    if smallest is None:
+        return [], np.zeros(0, dtype=np.int64)
+    best, excluded = smallest, _left_out(instance, groups, smallest)
+    required: list[int] = []
+    for _round in range(_MAX_ROUNDS):
+        if not len(excluded):
+            return best, excluded
+        new = [int(g) for g in excluded if int(g) not in required][:_MAX_NEW_GROUPS]
+        if not new:
+            break
+        required += new
+        found = _relax(instance, groups, use_flex=True, include=required)
+        if found is None:
+            break
+        best, excluded = found, _left_out(instance, groups, found)
+    if len(excluded):
+        # No relaxation within the limits gives everyone a chance: the smallest one, and
+        # who it leaves out, so that the organiser sees it.
+        return smallest, _left_out(instance, groups, smallest)
+    return best, excluded
+
+
+def _left_out(instance: Instance, groups: Groups, relaxations: list[Relaxation]) -> np.ndarray:
+    """The groups that no panel includes once ``relaxations`` are applied."""
+    lower = instance.quotas.lower.copy()
+    upper = instance.quotas.upper.copy()
+    rows = {(q.category, q.value): r for r, q in enumerate(instance.quotas.ordered)}
+    for relaxation in relaxations:
+        row = rows[(relaxation.category, relaxation.value)]
+        if relaxation.bound == "min":
+            lower[row] = relaxation.new
+        else:
+            upper[row] = relaxation.new
+    space = PanelSpace(instance, groups, lower=lower, upper=upper)
+    if space.best(np.zeros(groups.n_groups), relaxation_first=False).counts is None:
+        return np.arange(groups.n_groups)  # pragma: no cover - a relaxation is feasible
+    out, _in = forced_groups(space)
+    return out
+
+
+def _relax(
+    instance: Instance, groups: Groups, *, use_flex: bool, include: list[int] | None = None
+) -> list[Relaxation] | None:
     # Imported here: scipy.optimize alone takes longer to import than a feasible check
     # takes to run, and only an infeasible instance gets this far.
     from scipy.optimize import Bounds, LinearConstraint, milp
-    from scipy.sparse import csr_array, hstack, identity, vstack
+    from scipy.sparse import bmat, csr_array, hstack, identity, vstack
 
     quotas = instance.quotas
     k = instance.panel_size
@@ -191,34 +259,60 @@ def _relax(instance: Instance, groups: Groups, *, use_flex: bool) -> list[Relaxa
     )
     below = np.clip(below, 0, None)
     above = np.clip(above, 0, None)
-    # Rows of the panel space: [size, quota rows..., shared classes...]. Quota rows get
-    # "+ slack_below - slack_above" so that lower - below <= count <= upper + above.
+    # Rows of the panel space: [size, quota rows..., shared classes...]. Each quota row
+    # becomes two: "count + slack_below >= lower" and "count - slack_above <= upper", so
+    # that lower - below <= count <= upper + above, for every panel that shares the slacks.
     matrix = space.matrix
     quota_part = matrix[1 : 1 + n_rows]
     eye = identity(n_rows, format="csr")
-    quota_rows = hstack([quota_part, eye, -eye]).tocsr()
+    empty = csr_array((n_rows, n_rows))
+    minimum_rows = hstack([quota_part, eye, empty]).tocsr()
+    maximum_rows = hstack([quota_part, empty, -eye]).tocsr()
     zeros = csr_array((1, 2 * n_rows))
     size_row = hstack([matrix[:1], zeros]).tocsr()
     other = matrix[1 + n_rows :]
-    parts = [size_row, quota_rows]
+    parts = [size_row, minimum_rows, maximum_rows]
     if other.shape[0]:
         parts.append(hstack([other, csr_array((other.shape[0], 2 * n_rows))]).tocsr())
     full = vstack(parts).tocsr()
-    lower = np.concatenate([[k], quotas.lower, space.row_lower[1 + n_rows :]])
-    upper = np.concatenate([[k], quotas.upper, space.row_upper[1 + n_rows :]])
-    cost = np.concatenate([np.zeros(n_groups), np.ones(2 * n_rows)])
+    unbounded = np.full(n_rows, np.inf)
+    lower = np.concatenate(
+        [[k], quotas.lower, -unbounded, space.row_lower[1 + n_rows :]]
+    )
+    upper = np.concatenate(
+        [[k], unbounded, quotas.upper, space.row_upper[1 + n_rows :]]
+    )
+    # Columns: [one panel, slacks] and then, per group that must be includable, a panel of
+    # its own (taking that group at least once) under the same slacks.
+    copies = list(include or [])
+    n_columns = n_groups * (1 + len(copies)) + 2 * n_rows
+    if copies:
+        panel_part = full[:, :n_groups]
+        slack_part = full[:, n_groups:]
+        blocks = [[panel_part] + [None] * len(copies) + [slack_part]]
+        for c in range(len(copies)):
+            row = [None] * (1 + len(copies)) + [slack_part]
+            row[1 + c] = panel_part
+            blocks.append(row)
+        full = bmat(blocks, format="csr")
+        lower = np.tile(lower, 1 + len(copies))
+        upper = np.tile(upper, 1 + len(copies))
+    column_lower = np.zeros(n_columns)
+    for c, g in enumerate(copies):
+        column_lower[n_groups * (1 + c) + g] = 1
+    column_upper = np.concatenate([np.tile(space.col_upper, 1 + len(copies)), below, above])
+    if np.any(column_lower > column_upper):
+        return None
+    cost = np.concatenate([np.zeros(n_groups * (1 + len(copies))), np.ones(2 * n_rows)])
     result = milp(
         cost,
         constraints=LinearConstraint(full, lower, upper),
-        integrality=np.ones(n_groups + 2 * n_rows),
-        bounds=Bounds(
-            np.zeros(n_groups + 2 * n_rows),
-            np.concatenate([space.col_upper, below, above]),
-        ),
+        integrality=np.ones(n_columns),
+        bounds=Bounds(column_lower, column_upper),
     )
     if result.x is None:
         return None
-    slack = np.rint(result.x[n_groups:]).astype(np.int64)
+    slack = np.rint(result.x[n_groups * (1 + len(copies)) :]).astype(np.int64)
     relaxations = []
     for r, quota in enumerate(ordered):
         if slack[r] > 0:

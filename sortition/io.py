@@ -8,7 +8,8 @@ it: the header is row 1) and the column.
 
 Error codes raised here (besides those of :mod:`sortition.model`):
 
-``file_not_found``, ``not_utf8``, ``empty_file`` (no header), ``no_rows`` (header only),
+``file_not_found``, ``not_utf8``, ``not_text`` (binary data), ``empty_file`` (no header),
+``no_rows`` (header only),
 ``duplicate_column``, ``missing_column``, ``wrong_field_count``, ``not_integer``,
 ``negative_quota``, ``min_above_max``, ``duplicate_quota``, ``empty_value``,
 ``unknown_value``, ``duplicate_id``, ``empty_id``.
@@ -137,6 +138,14 @@ def read_csv(path: str | Path) -> CsvTable:
             "file_unreadable", f"the file cannot be read: {error.strerror}", file=file
         ) from None
     text = _decode(data, file)
+    if "\x00" in text:
+        # NUL never occurs in text: a spreadsheet's own format, an archive or an image.
+        raise InputError(
+            "not_text",
+            "this is not a CSV file (it holds binary data); save it from the spreadsheet "
+            "as 'CSV UTF-8'",
+            file=file,
+        )
     first_line = next((line for line in text.splitlines() if line.strip()), "")
     delimiter = detect_delimiter(first_line)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)

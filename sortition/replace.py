@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -20,13 +21,15 @@ class ReplacementResult:
     ``replacements`` are ids in draw order; ``released`` are unconfirmed members who had
     to make room (empty unless replacing the dropped members alone could not meet the
     quotas); ``selection`` is the LEXIMIN result over the remaining pool with the kept
-    members fixed, and ``draw`` the seeded draw from it.
+    members fixed, and ``draw`` the seeded draw from it; ``description`` is that lottery as
+    ``sortition.draw`` replays it (published, so that anyone can draw it again).
     """
 
     replacements: tuple[str, ...]
     released: tuple[str, ...]
     selection: SelectionResult
     draw: DrawResult
+    description: dict[str, Any] | None = None
 
 
 def replace(
@@ -119,4 +122,79 @@ def _replace_around(
     sub_instance = Instance(sub_pool, quotas.with_bounds(lower, upper), seats)
     selection = find_distribution(sub_instance, algorithm=algorithm)
     result = draw(selection, sub_pool.ids, seed)
-    return ReplacementResult(result.selected, released, selection, result)
+    description = selection.distribution.to_dict(sub_pool.ids, quotas.categories, quotas.values)
+    return ReplacementResult(result.selected, released, selection, result, description)
+
+
+def swap_keeps_quotas(instance: Instance, panel: Sequence[int], out: int, into: int) -> bool:
+    """Whether ``panel`` with ``into`` instead of ``out`` still meets every quota."""
+    incidence = instance.incidence
+    counts = incidence[:, list(panel)].sum(axis=1) - incidence[:, out] + incidence[:, into]
+    quotas = instance.quotas
+    return bool(np.all(counts >= quotas.lower) and np.all(counts <= quotas.upper))
+
+
+def next_reserve(
+    instance: Instance,
+    *,
+    panel: Sequence[int],
+    out: int,
+    reserves: Sequence[int],
+    excluded: set[int],
+) -> int | None:
+    """The reserve who takes the seat of ``out`` on ``panel`` (person indices), if any.
+
+    The first reserve in order who is not ``excluded`` (on the panel now or before, or no
+    longer in the pool), does not live with anyone else on the panel, and whose swap for
+    ``out`` keeps every quota. ``None`` when no reserve fits; the seat then goes to
+    :func:`replace_among`.
+    """
+    households = (
+        instance.pool.households
+        if instance.pool.households is not None
+        else np.arange(instance.pool.size)
+    )
+    others = [p for p in panel if p != out]
+    taken = {int(households[p]) for p in others}
+    for candidate in reserves:
+        if candidate in excluded or candidate in others or int(households[candidate]) in taken:
+            continue
+        if swap_keeps_quotas(instance, panel, out, candidate):
+            return candidate
+    return None
+
+
+def replace_among(
+    instance: Instance,
+    *,
+    panel: Sequence[int],
+    dropped: Sequence[int],
+    available: set[int],
+    seed: str,
+    algorithm: str = "leximin",
+) -> ReplacementResult:
+    """Replacements for ``dropped``, drawn fairly among the ``available`` people only.
+
+    Everyone on ``panel`` who did not drop out stays (all count as confirmed). The pool is
+    narrowed to the panel and ``available`` (people who were never on the panel and are
+    still in the pool), in the pool's order, before :func:`replace` draws.
+    """
+    pool = instance.pool
+    on_panel = set(panel)
+    keep = [i for i in range(pool.size) if i in available or i in on_panel]
+    sub_pool = Pool(
+        tuple(pool.ids[i] for i in keep),
+        pool.features[keep],
+        None if pool.households is None else pool.households[keep],
+    )
+    sub_instance = Instance(sub_pool, instance.quotas, instance.panel_size)
+    position = {person: i for i, person in enumerate(keep)}
+    leaving = set(dropped)
+    return replace(
+        sub_instance,
+        panel=[position[p] for p in panel],
+        dropped=[position[p] for p in dropped],
+        confirmed=[position[p] for p in panel if p not in leaving],
+        seed=seed,
+        algorithm=algorithm,
+    )

@@ -99,6 +99,9 @@ class Diagnosis:
         in total, within ``min_flex``/``max_flex`` where given) after which a panel exists;
         empty when no relaxation within the flex limits helps.
     forced_in, forced_out : indices of people selected in every panel / in none.
+    excluded_after_relaxation : when infeasible, the people whom no panel includes even
+        after the relaxations (empty when the relaxation gives everyone a chance, which it
+        does whenever some relaxation within the flex limits can).
     """
 
     feasible: bool
@@ -106,3 +109,4 @@ class Diagnosis:
     relaxations: tuple[Relaxation, ...] = ()
     forced_in: tuple[int, ...] = ()
     forced_out: tuple[int, ...] = ()
+    excluded_after_relaxation: tuple[int, ...] = ()

@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from flask import Flask
-from sqlalchemy import text
+from sqlalchemy import func, text
 from sqlmodel import Session, select
 
 from ..models import Assembly, AuditEntry, User
@@ -159,6 +159,25 @@ def verify(session: Session) -> Verification:
             return Verification(count, entry.id, "content does not match its hash (changed)")
         expected_prev = entry.hash
     return Verification(count)
+
+
+def head(session: Session, assembly: Assembly | int) -> tuple[int, str]:
+    """The head of one assembly's part of the log: how many entries, and the newest hash.
+
+    Published with each draw file and recorded with each countersignature, so that a log
+    cut short or rewritten afterwards no longer matches what was published.
+    """
+    assembly_id = assembly.id if isinstance(assembly, Assembly) else assembly
+    count = session.exec(
+        select(func.count()).select_from(AuditEntry).where(AuditEntry.assembly_id == assembly_id)
+    ).one()
+    last = session.exec(
+        select(AuditEntry.hash)
+        .where(AuditEntry.assembly_id == assembly_id)
+        .order_by(AuditEntry.id.desc())  # type: ignore[union-attr]
+        .limit(1)
+    ).first()
+    return int(count), last or GENESIS_HASH
 
 
 def entries_for_assembly(session: Session, assembly_id: int, limit: int = 500) -> list[AuditEntry]:

@@ -2,13 +2,14 @@
 
 from flask import Flask
 
-from ..models import DrawRun, DrawSignature, PanelMember
+from ..models import DrawReplacement, DrawRun, DrawSignature, PanelMember
 from ..published import feeds_public_pages, through
 
 # What the public page of the lottery shows: the run, its signatures and the panel now.
 feeds_public_pages(DrawRun)
 feeds_public_pages(DrawSignature, through(DrawRun, "run_id"))
 feeds_public_pages(PanelMember, through(DrawRun, "run_id"))
+feeds_public_pages(DrawReplacement, through(DrawRun, "run_id"))
 
 
 def init_app(app: Flask) -> None:

@@ -25,7 +25,8 @@ from .errors import (
     NoSuchMember,
     ResponseNotAllowed,
 )
-from .runs import seeded_run
+from .outcome import send_acceptance
+from .runs import locked_row, seeded_run
 
 PARTICIPANT_ACTOR = "participant"
 
@@ -42,6 +43,13 @@ By = Literal["participant", "organiser", "withdrawal"]
 
 def deadline_passed(run: DrawRun, now: datetime | None = None) -> bool:
     return run.respond_by is not None and as_utc(run.respond_by) < (now or utcnow())
+
+
+def _locked(session: Session, member: PanelMember) -> PanelMember:
+    """The seat read again with its row locked until the transaction ends: two answers at
+    once (a double click, the participant and an organiser) are checked one after the
+    other, and the second sees the first's answer."""
+    return locked_row(session, PanelMember, member.id)
 
 
 def _check(member: PanelMember, run: DrawRun, answer: str, by: By) -> SeatStatus:
@@ -78,6 +86,11 @@ def _answer(
     member.status = SEAT.move(member.status, new)
     member.responded_at = utcnow()
     session.add(member)
+    if new == SeatStatus.ACCEPTED:
+        assembly = session.get(Assembly, run.assembly_id)
+        registration = session.get(Registration, member.registration_id)
+        if assembly is not None and registration is not None:
+            send_acceptance(session, assembly, registration)
     audit.record(
         session,
         actor,
@@ -102,6 +115,7 @@ def respond(
     session: Session, member: PanelMember, run: DrawRun, answer: str, reference: str
 ) -> None:
     """The invited person's own answer through their personal link."""
+    member = _locked(session, member)
     new = _check(member, run, answer, "participant")
     _answer(session, PARTICIPANT_ACTOR, run, member, new, by="participant", reference=reference)
 
@@ -114,6 +128,7 @@ def record_answer(
     member = session.get(PanelMember, member_id)
     if run is None or member is None or member.run_id != run.id:
         raise NoSuchMember()
+    member = _locked(session, member)
     new = _check(member, run, answer, "organiser")
     reference = _draw_reference(session, run, member.registration_id)
     _answer(session, actor, run, member, new, by="organiser", reference=reference)
@@ -139,7 +154,10 @@ def give_up_seat(session: Session, registration: Registration) -> bool:
             PanelMember.run_id == run.id, PanelMember.registration_id == registration.id
         )
     ).first()
-    if member is None or not SEAT.can(member.status, SeatStatus.DECLINED):
+    if member is None:
+        return False
+    member = _locked(session, member)
+    if not SEAT.can(member.status, SeatStatus.DECLINED):
         return False
     reference = _draw_reference(session, run, registration.id)
     _answer(

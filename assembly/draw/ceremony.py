@@ -28,6 +28,7 @@ from ..models import (
 )
 from ..timeutil import utcnow
 from . import engine
+from .chances import zero_chance
 from .errors import (
     AlreadyPublished,
     AlreadySeeded,
@@ -35,8 +36,9 @@ from .errors import (
     NotDone,
     NothingToSign,
     NotPublished,
+    ZeroChanceNotAccepted,
 )
-from .runs import latest_run, published_run, seeded_run
+from .runs import latest_run, lock_assembly, locked, published_run, seeded_run
 
 MAX_SEED_METHOD = 2000
 MAX_SEED = 200
@@ -51,13 +53,40 @@ def _refs_payload(name: str, references: list[str]) -> dict[str, Any]:
     return {name: references}
 
 
-def publish(session: Session, actor: Actor, assembly: Assembly, seed_method: str) -> DrawRun:
-    """Step 1: publish the fingerprint, the lottery and how the seed will be chosen."""
+def audit_head(session: Session, assembly: Assembly) -> dict[str, Any]:
+    """The audit log's head as the published files give it."""
+    count, digest = audit.head(session, assembly)
+    return {"entries": count, "sha256": digest}
+
+
+def publish(
+    session: Session,
+    actor: Actor,
+    assembly: Assembly,
+    seed_method: str,
+    *,
+    accept_zero_chance: bool = False,
+) -> DrawRun:
+    """Step 1: publish the fingerprint, the lottery and how the seed will be chosen.
+
+    The published lottery (``loting.json``) carries the head of the assembly's audit log
+    at this moment, so the log cannot later be cut short or rewritten unnoticed. A lottery
+    in which someone who can be drawn has no chance at all is published only when the
+    organiser says so explicitly (``accept_zero_chance``); the public page then says so.
+    """
+    lock_assembly(session, assembly)
     if published_run(session, assembly) is not None:
         raise AlreadyPublished()
     run = latest_run(session, assembly)
-    if run is None or run.status != DrawStatus.DONE:
+    if run is None or run.status != DrawStatus.DONE or run.report_json is None:
         raise NotDone()
+    excluded = zero_chance(run)
+    if excluded.count and not accept_zero_chance:
+        raise ZeroChanceNotAccepted(count=excluded.count)
+    lottery = json.loads(run.report_json)
+    lottery["audit_head"] = audit_head(session, assembly)
+    run.report_json = engine.report_text(lottery)
+    run.lottery_sha256 = engine.sha256_text(run.report_json)
     run.published_at = utcnow()
     run.seed_method = seed_method.strip()[:MAX_SEED_METHOD]
     session.add(run)
@@ -70,6 +99,8 @@ def publish(session: Session, actor: Actor, assembly: Assembly, seed_method: str
             "fingerprint": run.fingerprint,
             "lottery_sha256": run.lottery_sha256,
             "seed_method": run.seed_method[:1000],
+            "audit_head": lottery["audit_head"],
+            "zero_chance": excluded.count,
         },
         assembly=assembly,
     )
@@ -81,12 +112,14 @@ def enter_seed(session: Session, actor: Actor, assembly: Assembly, seed: str) ->
     run = published_run(session, assembly)
     if run is None:
         raise NotPublished()
+    run = locked(session, run)
     if run.seed is not None:
         raise AlreadySeeded()
     assert run.report_json is not None and run.id is not None
     report = json.loads(run.report_json)
     drawn = engine.draw(report, seed)
     final = engine.final_report(report, engine.load_run(run), drawn)
+    final["draw"]["audit_head"] = audit_head(session, assembly)
     run.seed = seed
     run.seeded_at = utcnow()
     run.final_report_json = engine.report_text(final)
@@ -130,6 +163,7 @@ def countersign(session: Session, user: User, assembly: Assembly) -> DrawSignatu
     run = seeded_run(session, assembly)
     if run is None or run.final_report_json is None:
         raise NothingToSign()
+    run = locked(session, run)  # one signature per observer, also when they click twice
     existing = session.exec(
         select(DrawSignature).where(
             DrawSignature.run_id == run.id, DrawSignature.user_id == user.id
@@ -137,11 +171,14 @@ def countersign(session: Session, user: User, assembly: Assembly) -> DrawSignatu
     ).first()
     if existing is not None:
         raise AlreadySigned()
-    assert run.id is not None and user.id is not None
+    assert run.id is not None and user.id is not None and run.final_report_json is not None
+    count, digest = audit.head(session, assembly)
     signature = DrawSignature(
         run_id=run.id,
         user_id=user.id,
         report_sha256=engine.sha256_text(run.final_report_json),
+        audit_count=count,
+        audit_hash=digest,
     )
     session.add(signature)
     session.flush()
@@ -154,6 +191,7 @@ def countersign(session: Session, user: User, assembly: Assembly) -> DrawSignatu
             "fingerprint": run.fingerprint,
             "seed": run.seed,
             "report_sha256": signature.report_sha256,
+            "audit_head": {"entries": count, "sha256": digest},
         },
         assembly=assembly,
     )

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import sortition
+from sortition.verify import person_probabilities
 
 from ..models import DrawRun
 from . import engine
@@ -35,10 +36,13 @@ class ValueRow:
     panel: int = 0
     pool_share: float = 0.0
     panel_share: float = 0.0
+    # Before the seed: how many panel members the lottery gives this value on average.
+    expected: float | None = None
+    expected_share: float = 0.0
 
     @property
     def ok(self) -> bool:
-        return self.min <= self.panel <= self.max
+        return self.expected is not None or self.min <= self.panel <= self.max
 
 
 @dataclass
@@ -59,6 +63,12 @@ def composition(run: DrawRun, locale: str, panel: Iterable[str] = ()) -> list[Ca
     if run.final_report_json:
         drawn = list(json.loads(run.final_report_json).get("selected") or [])
     current = list(panel) or drawn
+    # No panel yet: show what the lottery gives on average instead of an empty panel.
+    chances = (
+        person_probabilities(json.loads(run.report_json)["distribution"])
+        if not current and run.report_json
+        else None
+    )
     categories: dict[str, CategoryRow] = {}
     for category, value, low, high in engine.run_quotas(run):
         target = info.get((category, value), {})
@@ -80,9 +90,19 @@ def composition(run: DrawRun, locale: str, panel: Iterable[str] = ()) -> list[Ca
                 cell = by_value.get(sortition.normalize(person.get(category_row.category, "")))
                 if cell is not None:
                     setattr(cell, attribute, getattr(cell, attribute) + 1)
+        if chances is not None:
+            for cell in category_row.values:
+                cell.expected = 0.0
+            for reference, chance in chances.items():
+                person = values.get(reference, {})
+                cell = by_value.get(sortition.normalize(person.get(category_row.category, "")))
+                if cell is not None and cell.expected is not None:
+                    cell.expected += chance
         pool_total = sum(v.pool for v in category_row.values) or 1
         panel_total = sum(v.panel for v in category_row.values) or 1
         for cell in category_row.values:
             cell.pool_share = cell.pool / pool_total
             cell.panel_share = cell.panel / panel_total
+            if cell.expected is not None:
+                cell.expected_share = cell.expected / (run.panel_size or 1)
     return list(categories.values())

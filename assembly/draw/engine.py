@@ -28,6 +28,8 @@ from sqlmodel import Session
 import sortition
 from sortition.draw import DrawResult, draw_from_description
 from sortition.io import PeopleTable, load_people, load_quotas
+from sortition.replace import next_reserve as next_reserve_of
+from sortition.replace import replace_among
 from sortition.report import build_report, canonical_json, fingerprint, quota_table, summary
 
 from ..models import Assembly, DrawRun
@@ -100,6 +102,7 @@ class QuotaLine:
     computed_min: int
     computed_max: int
     pool: int = 0
+    special: bool = False  # a special-category question (an opinion)
 
     @property
     def edited(self) -> bool:
@@ -138,6 +141,7 @@ def quota_lines(
                     computed_min=low,
                     computed_max=high,
                     pool=(pool_counts or {}).get(option.id, 0),
+                    special=question.special_category,
                 )
             )
     return lines
@@ -256,6 +260,7 @@ def build_inputs(
                 "prefer_not": line.prefer_not,
                 "share": line.share,
                 "tolerance": line.tolerance,
+                "special": line.special,
             }
             for line in lines
         ],
@@ -354,6 +359,10 @@ def diagnosis_to_dict(diagnosis: sortition.Diagnosis) -> dict[str, Any]:
         ],
         "forced_in": len(diagnosis.forced_in),
         "forced_out": len(diagnosis.forced_out),
+        # Indices into the pool: who can never be drawn (feasible quotas), or who still could
+        # not be after the suggested relaxation (none, whenever some relaxation can).
+        "forced_out_people": [int(i) for i in diagnosis.forced_out],
+        "excluded_after_relaxation": [int(i) for i in diagnosis.excluded_after_relaxation],
     }
 
 
@@ -446,6 +455,26 @@ def quotas_hold(loaded: Loaded, references: Sequence[str]) -> bool:
     return all(row["ok"] for row in quota_table(loaded.instance, index))
 
 
+def next_reserve(
+    loaded: Loaded,
+    *,
+    panel: Sequence[str],
+    out: str,
+    reserves: Sequence[str],
+    excluded: set[str],
+) -> str | None:
+    """The reserve who takes ``out``'s seat (the engine's rule, which the verifier replays)."""
+    index = loaded.people.index
+    found = next_reserve_of(
+        loaded.instance,
+        panel=[index(p) for p in panel],
+        out=index(out),
+        reserves=[index(r) for r in reserves],
+        excluded={index(p) for p in excluded},
+    )
+    return None if found is None else loaded.instance.pool.ids[found]
+
+
 # --- replacement ----------------------------------------------------------------------------
 
 
@@ -456,7 +485,7 @@ def replace(
     panel: Sequence[str],
     dropped: Sequence[str],
     seed: str,
-) -> tuple[str, ...]:
+) -> sortition.ReplacementResult:
     """Draw replacements for ``dropped`` with the engine, keeping every other member.
 
     The pool is narrowed to the panel and the people still ``available`` (not withdrawn,
@@ -464,25 +493,13 @@ def replace(
     loses a seat. Raises :class:`ReplacementImpossible` when no replacement keeps every
     quota (with the diagnosis when the engine gives one).
     """
+    index = loaded.people.index
     try:
-        pool = loaded.instance.pool
-        on_panel = set(panel)
-        keep = [
-            i for i, person in enumerate(pool.ids) if person in available or person in on_panel
-        ]
-        sub_pool = sortition.Pool(
-            tuple(pool.ids[i] for i in keep),
-            pool.features[keep],
-            None if pool.households is None else pool.households[keep],
-        )
-        instance = sortition.Instance(sub_pool, loaded.quotas, loaded.instance.panel_size)
-        position = {person: i for i, person in enumerate(sub_pool.ids)}
-        leaving = set(dropped)
-        outcome = sortition.replace(
-            instance,
-            panel=[position[p] for p in panel],
-            dropped=[position[p] for p in dropped],
-            confirmed=[position[p] for p in panel if p not in leaving],
+        return replace_among(
+            loaded.instance,
+            panel=[index(p) for p in panel],
+            dropped=[index(p) for p in dropped],
+            available={index(p) for p in available},
             seed=seed,
             algorithm=ALGORITHM,
         )
@@ -490,4 +507,3 @@ def replace(
         raise ReplacementImpossible(_diagnosis_of(error), seats=len(dropped)) from None
     except (sortition.InputError, sortition.SolverError):
         raise ReplacementImpossible(seats=len(dropped)) from None
-    return outcome.replacements

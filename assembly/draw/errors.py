@@ -148,6 +148,15 @@ class NotDone(DrawError):
     message = _l("Compute the lottery first.")
 
 
+class ZeroChanceNotAccepted(DrawError):
+    """Someone who can be drawn would have no chance; publishing needs an explicit yes."""
+
+    message = _l(
+        "%(count)s people who can be drawn would have no chance at all with this lottery. "
+        "Widen the quotas and compute it again, or tick that you publish it anyway."
+    )
+
+
 class AlreadyPublished(DrawError):
     message = _l("The lottery has already been published.")
 

@@ -3,7 +3,9 @@ that makes it possible (applied with one click)."""
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import io
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -14,6 +16,7 @@ from .. import audit
 from ..audit import Actor
 from ..models import Assembly, CategoryOption
 from . import engine
+from .chances import Group, excluded_groups
 from .errors import DrawError, NoCategories, QuotasChanged
 
 
@@ -28,6 +31,9 @@ class Feasibility:
     # The quotas as checked, and their state (see :func:`quota_state`).
     lines: list[engine.QuotaLine] = field(default_factory=list)
     state: str = ""
+    # Who can never be drawn with these quotas (feasible), or still could not be after the
+    # suggested relaxation (infeasible), named by the values they share.
+    left_out: list[Group] = field(default_factory=list)
 
     @property
     def nothing_to_draw_on(self) -> bool:
@@ -60,6 +66,20 @@ def check(session: Session, assembly: Assembly) -> Feasibility:
         found.diagnosis = engine.check(loaded)
         found.pool_size = loaded.pool_size
         found.households = loaded.households
+        key = "forced_out_people" if found.diagnosis["feasible"] else "excluded_after_relaxation"
+        ids = loaded.instance.pool.ids
+        left_out = [ids[i] for i in found.diagnosis.get(key) or []]
+        if left_out:
+            people = {
+                row[engine.ID_COLUMN]: row
+                for row in csv.DictReader(io.StringIO(inputs.people_csv.decode("utf-8")))
+            }
+            found.left_out = excluded_groups(
+                people,
+                left_out,
+                list(loaded.quotas.categories),
+                {(line.category, engine.normalize(line.value)): line.label for line in lines},
+            )
     return found
 
 

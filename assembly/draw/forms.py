@@ -29,7 +29,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from ..forms import ButtonForm, csv_upload
+from ..forms import ButtonForm, confirm_box, csv_upload
 from ..questionnaire.shares import ShareInvalid, format_share, parse_share
 from .answers import ANSWERS
 from .ceremony import MAX_SEED, MAX_SEED_METHOD
@@ -154,13 +154,27 @@ class PublishForm(FlaskForm):
             "at 20:00 during the livestream, written with spaces: 07 12 19 33 41.”"
         ),
     )
+    confirm = confirm_box(
+        _l(
+            "I understand that the lottery and its inputs are public from now on and can no "
+            "longer change."
+        )
+    )
+    # Only asked (and required by the service) when someone would have no chance at all.
+    accept_zero_chance = BooleanField(
+        _l("Publish anyway: I accept that these people have no chance of being drawn.")
+    )
 
 
 class SeedForm(FlaskForm):
     seed = StringField(
         _l("The seed"),
         validators=[DataRequired(), Length(max=MAX_SEED)],
-        description=_l("Type it exactly as it was chosen in public; spaces count."),
+        filters=[lambda value: value.strip() if isinstance(value, str) else value],
+        description=_l(
+            "Type it exactly as it was chosen in public. Spaces between the characters "
+            "count; spaces at the beginning or the end are left out."
+        ),
     )
     witnessed = BooleanField(
         _l("This seed was chosen in public as announced, with the observer present."),
@@ -173,6 +187,13 @@ class InviteForm(FlaskForm):
         _l("Answer before (date)"),
         validators=[DataRequired(_l("Enter a date."))],
         description=_l("The invited people can accept or decline until the end of this day."),
+    )
+
+    confirm = confirm_box(
+        _l(
+            "Send the invitations now. Everyone else in the lottery is told by e-mail that "
+            "they were not drawn, or that they are a reserve."
+        )
     )
 
     def validate_respond_by(self, field: DateField) -> None:
@@ -190,3 +211,5 @@ class AnswerForm(FlaskForm):
 class RespondForm(FlaskForm):
     accept = SubmitField(_l("Yes, I will take part"))
     decline = SubmitField(_l("No, I will not take part"))
+    # Declining cannot be undone: the second step of a decline ticks this.
+    sure = BooleanField(_l("Yes, I give up my seat."))

@@ -7,9 +7,6 @@ language the organiser works in.
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import date
@@ -33,25 +30,13 @@ from ..models import (
     SessionDate,
 )
 from ..questionnaire.session_dates import load_session_dates
-from ..settings import settings as configured
 from ..timeutil import end_of_day, local_day, local_time, utcnow
 from ..tokens import token_digest
 from .errors import NothingToInvite, NotSeeded
+from .links import invitation_link, invitation_token
+from .outcome import send_outcomes
 from .results import result
-from .runs import seeded_run
-
-
-def invitation_token(member: PanelMember) -> str:
-    """The personal link's token: derived from the secret key, so letters can be reprinted."""
-    secret = configured().secret_key.encode()
-    message = f"panel-invitation\x1f{member.id}\x1f{member.token_nonce}".encode()
-    digest = hmac.new(secret, message, hashlib.sha256).digest()
-    return base64.urlsafe_b64encode(digest).decode().rstrip("=")
-
-
-def invitation_link(assembly: Assembly, token: str) -> str:
-    # Built by hand: the link goes into mail and print, away from any request.
-    return f"{configured().base_url}/a/{assembly.slug}/uitnodiging/{token}"
+from .runs import locked, seeded_run
 
 
 def awaits_letter(member: PanelMember) -> bool:
@@ -65,6 +50,7 @@ def awaits_letter(member: PanelMember) -> bool:
 class Invited:
     emails: int
     letters: int
+    others: int = 0  # reserves and people not drawn, told the outcome by e-mail
 
 
 def send_invitations(
@@ -74,6 +60,8 @@ def send_invitations(
     run = seeded_run(session, assembly)
     if run is None:
         raise NotSeeded()
+    # Two clicks at once must not invite anyone twice (two mails, the first link dead).
+    run = locked(session, run)
     run.respond_by = end_of_day(respond_by)
     session.add(run)
     found = result(session, run)
@@ -96,14 +84,20 @@ def send_invitations(
             sent.emails += 1
             subject, body = invitation_mail(assembly, run, seat.registration, token, dates)
             queue_mail(session, seat.registration.email, subject, body, assembly_id=assembly.id)
-    if not sent.emails and not sent.letters:
+    sent.others = send_outcomes(session, assembly, run)
+    if not sent.emails and not sent.letters and not sent.others:
         raise NothingToInvite()
     audit.record(
         session,
         actor,
         "draw.invite",
         run,
-        {"emails": sent.emails, "letters": sent.letters, "respond_by": respond_by.isoformat()},
+        {
+            "emails": sent.emails,
+            "letters": sent.letters,
+            "others": sent.others,
+            "respond_by": respond_by.isoformat(),
+        },
         assembly=assembly,
     )
     return sent

@@ -14,8 +14,9 @@ from ..models import DrawRun, PanelMember, Registration
 from ..published import cached
 from ..questionnaire.questions import current_language
 from ..questionnaire.session_dates import load_session_dates
+from ..settings import settings as configured
 from ..timeutil import local_day, local_time
-from . import answers, engine, invitations, transparency
+from . import answers, engine, invitations, program, transparency
 from .forms import RespondForm
 
 public_bp = public_blueprint("draw_public", __name__)
@@ -25,11 +26,14 @@ public_bp = public_blueprint("draw_public", __name__)
 @cached
 def transparency_page() -> str:
     item = current_assembly()
-    found = transparency.public_draw(get_session(), item, current_language())
+    # Built by hand from the configured address: the command is copied into a terminal.
+    wheel_url = configured().base_url + url_for(".public_file", name=program.wheel_name())
+    found = transparency.public_draw(get_session(), item, current_language(), wheel_url)
     return render_template(
         "draw/transparency.html",
         assembly=item,
         run=found.run,
+        found=found,
         letters=found.letters,
         composition=found.composition,
         replacements=found.replacements,
@@ -37,6 +41,7 @@ def transparency_page() -> str:
         n_panels=found.n_panels,
         command=found.command,
         files=engine,
+        replacements_file=transparency.REPLACEMENTS_FILE,
         tolerance=found.tolerance,
     )
 
@@ -44,20 +49,25 @@ def transparency_page() -> str:
 @public_bp.get("/loting/<name>")
 @cached
 def public_file(name: str) -> Response:
-    if name not in transparency.PUBLIC_FILES:
+    if name not in transparency.PUBLIC_FILES and name != program.wheel_name():
         abort(404)
     data = transparency.public_file(get_session(), current_assembly(), name)
     if data is None:
         abort(404)
     return Response(
         data,
-        mimetype=transparency.PUBLIC_FILES[name],
+        mimetype=transparency.PUBLIC_FILES.get(name, transparency.WHEEL_TYPE),
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
 
 
 def _invitation_page(
-    member: PanelMember, registration: Registration, run: DrawRun, form: RespondForm
+    member: PanelMember,
+    registration: Registration,
+    run: DrawRun,
+    form: RespondForm,
+    *,
+    confirm_decline: bool = False,
 ) -> Response:
     item = current_assembly()
     response = make_response(
@@ -68,6 +78,7 @@ def _invitation_page(
             registration=registration,
             run=run,
             form=form,
+            confirm_decline=confirm_decline,
             deadline=local_day(run.respond_by) if run.respond_by else None,
             deadline_passed=answers.deadline_passed(run),
             dates=[
@@ -92,11 +103,19 @@ def invitation(token: str) -> ResponseReturnValue:
     if request.method != "POST":
         return _invitation_page(member, registration, run, form)
     answer = "accept" if form.accept.data else "decline" if form.decline.data else ""
+    if answer == "decline" and not form.sure.data:
+        # Declining cannot be undone: first ask whether they are sure.
+        return _invitation_page(member, registration, run, form, confirm_decline=True)
     return act(
         form,
         lambda: answers.respond(session, member, run, answer, registration.reference),
         success=(
             _("Thank you! You have accepted your seat on the panel.")
+            + (
+                " " + _("We have sent you a confirmation by e-mail.")
+                if registration.email
+                else ""
+            )
             if answer == "accept"
             else _("Thank you for letting us know. Your seat goes to someone else.")
         ),

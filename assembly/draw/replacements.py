@@ -8,14 +8,18 @@ left and who came in.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from sqlalchemy import func
 from sqlmodel import Session, col, select
+
+from sortition import ReplacementResult
 
 from .. import audit
 from ..audit import Actor
-from ..models import Assembly, DrawPerson, DrawRun, PanelMember, SeatOrigin
+from ..models import Assembly, DrawPerson, DrawReplacement, DrawRun, PanelMember, SeatOrigin
 from ..pool.eligibility import is_in_pool
 from . import engine
 from .errors import (
@@ -26,7 +30,7 @@ from .errors import (
     StateChanged,
 )
 from .results import result
-from .runs import seeded_run
+from .runs import locked, seeded_run
 
 # Where a replacement came from: the reserve list, or the engine's new fair draw.
 Via = Literal["reserve", "engine"]
@@ -58,11 +62,19 @@ class _Panel:
     def registration_of(self) -> dict[str, int]:
         return {reference: rid for rid, reference in self.references.items()}
 
+    @property
+    def withdrawn(self) -> list[str]:
+        """Everyone in the lottery who is no longer in the pool (published with each round)."""
+        return sorted(set(self.references.values()) - self.eligible)
+
 
 def _panel_state(session: Session, assembly: Assembly) -> _Panel:
+    """The panel now, with the run's row locked: replacements are decided one at a time
+    (two organisers filling seats at once would otherwise give one seat to two people)."""
     run = seeded_run(session, assembly)
     if run is None:
         raise NotSeeded()
+    run = locked(session, run)
     found = result(session, run)
     return _Panel(
         run=run,
@@ -85,7 +97,6 @@ def replace_with_reserves(session: Session, actor: Actor, assembly: Assembly) ->
     if not state.open_seats:
         raise NothingToReplace()
     loaded = engine.load_run(state.run)
-    values = engine.people_values(state.run)
     reserves = [
         p.reference
         for p in session.exec(
@@ -96,28 +107,45 @@ def replace_with_reserves(session: Session, actor: Actor, assembly: Assembly) ->
     ]
     panel = state.seated + [state.references[m.registration_id] for m in state.open_seats]
     used = set(state.used)
+    withdrawn = state.withdrawn
     done: list[Replacement] = []
     remaining = 0
     for seat in state.open_seats:
         out = state.references[seat.registration_id]
-        others = [p for p in panel if p != out]
-        households = {values[p][engine.HOUSEHOLD_COLUMN] for p in others}
-        for candidate in reserves:
-            if candidate in used or candidate not in state.eligible:
-                continue
-            if values[candidate][engine.HOUSEHOLD_COLUMN] in households:
-                continue
-            if not engine.quotas_hold(loaded, [*others, candidate]):
-                continue
-            panel = [*others, candidate]
-            used.add(candidate)
-            done.append(
-                _fill_seat(session, actor, assembly, state, seat, candidate, via="reserve")
-            )
-            break
-        else:
+        candidate = engine.next_reserve(
+            loaded, panel=panel, out=out, reserves=reserves, excluded=used | set(withdrawn)
+        )
+        if candidate is None:
             remaining += 1
+            continue
+        evidence = {
+            "via": "reserve",
+            "panel": list(panel),
+            "out": out,
+            "in": candidate,
+            "withdrawn": withdrawn,
+        }
+        panel = [candidate if p == out else p for p in panel]
+        used.add(candidate)
+        _record_round(session, state.run, evidence)
+        done.append(_fill_seat(session, actor, assembly, state, seat, candidate, via="reserve"))
     return ReserveOutcome(done, remaining)
+
+
+def _record_round(session: Session, run: DrawRun, evidence: dict[str, Any]) -> None:
+    """Keep what anyone needs to check this round (published in vervangingen.json)."""
+    assert run.id is not None
+    position = session.exec(
+        select(func.count()).select_from(DrawReplacement).where(DrawReplacement.run_id == run.id)
+    ).one()
+    session.add(
+        DrawReplacement(
+            run_id=run.id,
+            position=position + 1,
+            evidence=json.dumps(evidence, ensure_ascii=False, sort_keys=True),
+        )
+    )
+    session.flush()
 
 
 @dataclass(frozen=True)
@@ -129,6 +157,7 @@ class EnginePlan:
     panel: tuple[str, ...]
     dropped: tuple[str, ...]
     available: frozenset[str]
+    withdrawn: tuple[str, ...]
     seed: str
 
 
@@ -148,11 +177,12 @@ def plan_engine_replacement(session: Session, assembly: Assembly) -> EnginePlan 
         panel=tuple(state.seated) + dropped,
         dropped=dropped,
         available=frozenset(state.eligible - state.used),
+        withdrawn=tuple(state.withdrawn),
         seed=seed,
     )
 
 
-def run_engine_replacement(plan: EnginePlan) -> tuple[str, ...]:
+def run_engine_replacement(plan: EnginePlan) -> ReplacementResult:
     """The engine's fair replacement draw; call it with no transaction open.
 
     Raises :class:`ReplacementImpossible` when no replacement keeps every quota.
@@ -168,9 +198,14 @@ def run_engine_replacement(plan: EnginePlan) -> tuple[str, ...]:
 
 
 def apply_engine_replacement(
-    session: Session, actor: Actor, assembly: Assembly, plan: EnginePlan, chosen: tuple[str, ...]
+    session: Session,
+    actor: Actor,
+    assembly: Assembly,
+    plan: EnginePlan,
+    outcome: ReplacementResult,
 ) -> list[Replacement]:
     """Seat the engine's choice, provided the panel is still what the plan saw."""
+    chosen = tuple(outcome.replacements)
     state = _panel_state(session, assembly)
     dropped = tuple(state.references[m.registration_id] for m in state.open_seats)
     if (
@@ -181,6 +216,20 @@ def apply_engine_replacement(
         or any(c in state.used or c not in state.eligible for c in chosen)
     ):
         raise StateChanged()
+    _record_round(
+        session,
+        state.run,
+        {
+            "via": "engine",
+            "seed": plan.seed,
+            "panel": list(plan.panel),
+            "dropped": list(plan.dropped),
+            "in": list(chosen),
+            "released": list(outcome.released),
+            "withdrawn": list(plan.withdrawn),
+            "distribution": outcome.description,
+        },
+    )
     return [
         _fill_seat(session, actor, assembly, state, seat, candidate, via="engine", seed=plan.seed)
         for seat, candidate in zip(state.open_seats, chosen, strict=True)
@@ -251,8 +300,8 @@ def fill_open_seats(session: Session, actor: Actor, assembly: Assembly) -> Fille
     if plan is None:
         return filled
     try:
-        chosen = run_engine_replacement(plan)
-        filled.done += apply_engine_replacement(session, actor, assembly, plan, chosen)
+        drawn = run_engine_replacement(plan)
+        filled.done += apply_engine_replacement(session, actor, assembly, plan, drawn)
         session.commit()
     except (ReplacementImpossible, StateChanged) as error:
         session.rollback()

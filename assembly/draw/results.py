@@ -139,6 +139,16 @@ def current_panel(session: Session, run: DrawRun) -> list[str]:
     return list(session.exec(query))
 
 
+def names_by_reference(session: Session, run: DrawRun) -> dict[str, str]:
+    """The names of everyone in the lottery, by their reference (for organisers only)."""
+    query = (
+        select(DrawPerson.reference, Registration.name)
+        .join(Registration, col(DrawPerson.registration_id) == Registration.id)
+        .where(DrawPerson.run_id == run.id)
+    )
+    return {reference: name for reference, name in session.exec(query) if name}
+
+
 def n_panels(run: DrawRun) -> int:
     """How many panels the lottery draws from."""
     if not run.report_json:

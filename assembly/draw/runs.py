@@ -11,6 +11,7 @@ import json
 import logging
 import random
 from datetime import datetime
+from typing import TypeVar
 
 from sqlmodel import Session, col, select
 
@@ -18,7 +19,7 @@ from .. import audit
 from .. import jobs as queue
 from ..audit import Actor
 from ..mail import after_commit
-from ..models import Assembly, DrawRun, DrawStatus
+from ..models import Assembly, DrawRun, DrawStatus, PanelMember
 from ..settings import settings as configured
 from ..states import DRAW
 from ..timeutil import utcnow
@@ -77,10 +78,36 @@ def is_computing(run: DrawRun | None) -> bool:
 # --- starting, stopping, restarting -------------------------------------------------------------
 
 
-def _lock(session: Session, assembly: Assembly) -> None:
-    # Serialises starting runs per assembly on PostgreSQL; on SQLite every transaction
-    # already holds the write lock (BEGIN IMMEDIATE), and FOR UPDATE is not rendered.
+def lock_assembly(session: Session, assembly: Assembly) -> None:
+    """Serialise a check-then-write on this assembly's draw until the transaction ends.
+
+    On PostgreSQL a row lock (``SELECT … FOR UPDATE``); on SQLite every transaction
+    already holds the write lock (BEGIN IMMEDIATE), and FOR UPDATE is not rendered.
+    """
     session.exec(select(Assembly.id).where(Assembly.id == assembly.id).with_for_update()).one()
+
+
+Row = TypeVar("Row", DrawRun, PanelMember)
+
+
+def locked_row(session: Session, model: type[Row], row_id: int | None) -> Row:
+    """The row read again, locked until the transaction ends (``SELECT … FOR UPDATE``).
+
+    What another request committed meanwhile (a seed, a signature, an answer) is then
+    visible: the check that follows holds until this transaction commits.
+    """
+    query = (
+        select(model)
+        .where(model.id == row_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return session.exec(query).one()
+
+
+def locked(session: Session, run: DrawRun) -> DrawRun:
+    """``run`` read again with its row locked (see :func:`locked_row`)."""
+    return locked_row(session, DrawRun, run.id)
 
 
 def start_draw(session: Session, actor: Actor, assembly: Assembly) -> DrawRun:
@@ -107,7 +134,7 @@ def create_run(
     ------
     DrawPublished, DrawInProgress, NoCategories, PoolTooSmall, BadInputs
     """
-    _lock(session, assembly)
+    lock_assembly(session, assembly)
     for run in runs(session, assembly):
         if run.published_at is not None:
             raise DrawPublished()

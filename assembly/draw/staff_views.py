@@ -27,6 +27,7 @@ from ..questionnaire.session_dates import load_session_dates
 from . import (
     answers,
     ceremony,
+    chances,
     engine,
     feasibility,
     invitations,
@@ -138,6 +139,8 @@ def overview() -> Response:
         invite_form=InviteForm(formdata=None),
         answer_form=AnswerForm(formdata=None),
         n_panels=results.n_panels(shown) if shown else 0,
+        zero=chances.zero_chance(shown) if chart is not None and shown else None,
+        disclosure=chances.disclosure(shown) if chart is not None and shown else None,
         status_labels=STATUS_LABELS,
         reserve_labels=RESERVE_LABELS,
     )
@@ -311,7 +314,11 @@ def publish() -> ResponseReturnValue:
     return _submit(
         form,
         lambda session, actor, item: ceremony.publish(
-            session, actor, item, form.seed_method.data or ""
+            session,
+            actor,
+            item,
+            form.seed_method.data or "",
+            accept_zero_chance=bool(form.accept_zero_chance.data),
         ),
         _("The fingerprint and the lottery are now public."),
     )
@@ -323,8 +330,9 @@ def seed() -> ResponseReturnValue:
     form = SeedForm()
     return _submit(
         form,
+        # The form leaves out spaces at the beginning and the end, as its hint says.
         lambda session, actor, item: ceremony.enter_seed(
-            session, actor, item, (form.seed.data or "").strip()
+            session, actor, item, form.seed.data or ""
         ),
         lambda run: _("The panel has been drawn with seed “%(seed)s”.", seed=run.seed),
     )
@@ -367,9 +375,11 @@ def invite() -> ResponseReturnValue:
             session, actor, item, form.respond_by.data
         ),
         lambda sent: _(
-            "%(emails)s invitations sent by e-mail; %(letters)s letters to print.",
+            "%(emails)s invitations sent by e-mail; %(letters)s letters to print; "
+            "%(others)s others in the lottery told the outcome by e-mail.",
             emails=sent.emails,
             letters=sent.letters,
+            others=sent.others,
         ),
     )
 
@@ -420,12 +430,20 @@ def _filled(filled: replacements.Filled) -> None:
     """Why the engine could not fill every seat (if so), then who took which seat."""
     if filled.problem is not None:
         flash(filled.problem.text(), filled.problem.category)
+    session = get_session()
+    run = runs.seeded_run(session, current_assembly())
+    names = results.names_by_reference(session, run) if run is not None else {}
+
+    def who(reference: str) -> str:
+        name = names.get(reference)
+        return f"{name} ({reference})" if name else reference
+
     for replacement in filled.done:
         flash(
             _(
                 "%(new)s takes the seat of %(old)s (%(how)s).",
-                new=replacement.into,
-                old=replacement.out,
+                new=who(replacement.into),
+                old=who(replacement.out),
                 how=_("reserve list") if replacement.via == "reserve" else _("new fair draw"),
             ),
             "success",

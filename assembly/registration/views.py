@@ -15,6 +15,7 @@ from flask_babel import lazy_gettext as _l
 from sqlmodel import Session
 from werkzeug.exceptions import NotFound
 
+from .. import signals
 from ..actions import act, current_assembly, public_blueprint, see_other
 from ..db import get_session
 from ..errors import ServiceError
@@ -330,6 +331,10 @@ def personal(token: str) -> Response:
             answers=answers,
             dates=dates,
             phone=display_phone(registration.phone),
+            # The draw says what became of them (drawn, reserve, not drawn), once it can.
+            outcome=signals.first_answer(
+                signals.registration_outcome_requested.send(registration, session=session)
+            ),
         )
     )
 

@@ -43,7 +43,12 @@ def test_the_ceremony_step_by_step(organiser, client, app, pool) -> None:
     assert client.get(PUBLIC + "/mensen.csv").status_code == 404
 
     method = "Vijf getallen van 1 tot 99, live getrokken op 12 maart om 20.00 uur."
-    assert organiser.post(PAGE + "publiceren", data={"seed_method": method}).status_code == 303
+    # Publishing cannot be undone: without the confirmation nothing is published.
+    organiser.post(PAGE + "publiceren", data={"seed_method": method})
+    with app.app_context():
+        assert runs.published_run(get_session(), assembly()) is None
+    published = organiser.post(PAGE + "publiceren", data={"seed_method": method, "confirm": "y"})
+    assert published.status_code == 303
     with app.app_context():
         run = runs.published_run(get_session(), assembly())
     page = client.get(PUBLIC).text
@@ -103,7 +108,9 @@ def test_anyone_can_reproduce_the_panel_with_the_published_files(
         assert response.status_code == 200, link
         (tmp_path / name).write_bytes(response.data)
     assert {p.name for p in tmp_path.iterdir()} >= {"mensen.csv", "quota.csv", "report.json"}
-    command = unescape(re.search(r"<pre[^>]*><code>(.*?)</code></pre>", page, re.S).group(1))
+    command = unescape(
+        re.search(r"<pre[^>]*><code>(python -m sortition verify.*?)</code></pre>", page, re.S)[1]
+    )
     argv = shlex.split(command)
     assert argv[:4] == ["python", "-m", "sortition", "verify"]
     root = Path(__file__).resolve().parents[2]

@@ -43,6 +43,7 @@ def test_demo_draw_is_complete_and_public_pages_hold_no_personal_data(app, clien
         personal = {r.name for r in people if r.name} | {r.email for r in people if r.email}
         personal |= {r.phone for r in people if r.phone}
         personal |= {f"{a.street} {a.house_number}" for a in addresses}
+        _the_timeline_is_consistent(run, ceremony.signatures(session, run)[0][0], result)
     pages = [client.get("/a/beraad-a/loting").text, client.get("/a/beraad-a/").text]
     assert "07 12 19 33 41" in pages[0]
     for name in ("mensen.csv", "quota.csv", "loting.json", "report.json"):
@@ -52,3 +53,23 @@ def test_demo_draw_is_complete_and_public_pages_hold_no_personal_data(app, clien
     for page in pages:
         leaked = [value for value in personal if value in page]
         assert leaked == []
+
+
+def _the_timeline_is_consistent(run, signature, result) -> None:
+    """#11.14: the seed was entered at the moment the seed method announced, a week after
+    the lottery was published; the signature and the invitations came after it."""
+    from babel.dates import format_date
+
+    from assembly.timeutil import as_utc, local_time
+
+    seeded = local_time(as_utc(run.seeded_at))
+    assert format_date(seeded.date(), "EEEE d MMMM", locale="nl") in run.seed_method
+    assert "om 20.00 uur" in run.seed_method and (seeded.hour, seeded.minute // 10) == (20, 0)
+    assert (as_utc(run.seeded_at) - as_utc(run.published_at)).days >= 6
+    assert as_utc(run.finished_at) < as_utc(run.published_at)
+    assert as_utc(run.seeded_at) < as_utc(signature.signed_at)
+    for seat in result.seats + result.former:
+        if seat.member.invited_at is not None and not seat.replaces:
+            assert as_utc(seat.member.invited_at) > as_utc(run.seeded_at)
+        if seat.member.responded_at is not None and seat.member.invited_at is not None:
+            assert as_utc(seat.member.responded_at) >= as_utc(seat.member.invited_at)

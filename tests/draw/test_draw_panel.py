@@ -52,7 +52,10 @@ def _quotas_hold(app) -> bool:
 def _invite(organiser, days: int = 14) -> None:
     respond_by = (date.today() + timedelta(days=days)).isoformat()
     assert (
-        organiser.post(PAGE + "uitnodigingen", data={"respond_by": respond_by}).status_code == 303
+        organiser.post(
+            PAGE + "uitnodigingen", data={"respond_by": respond_by, "confirm": "y"}
+        ).status_code
+        == 303
     )
 
 
@@ -102,7 +105,7 @@ def test_invitations_by_mail_and_by_letter(organiser, app, drawn) -> None:
     # Nobody is invited twice.
     page = organiser.post(
         PAGE + "uitnodigingen",
-        data={"respond_by": date.today().isoformat()},
+        data={"respond_by": date.today().isoformat(), "confirm": "y"},
         follow_redirects=True,
     ).text
     assert len(_links(app)) == len(with_email)
@@ -123,13 +126,13 @@ def test_accept_and_decline_through_the_personal_link(client, organiser, app, dr
     assert "Testpersoon" in page and 'name="accept"' in page
     assert client.get(first).headers["Cache-Control"] == "no-store"
     assert client.post(first, data={"accept": "1"}).status_code == 303
-    assert client.post(second, data={"decline": "1"}).status_code == 303
+    assert client.post(second, data={"decline": "1", "sure": "y"}).status_code == 303
     statuses = {s.registration.email: s.member.status for s in _result(app).seats}
     assert statuses[first_email] == "accepted"
     assert second_email not in statuses  # declined: no longer on the panel
     assert 'name="accept"' not in client.get(second).text
     # An accepted member can still step back later.
-    client.post(first, data={"decline": "1"})
+    client.post(first, data={"decline": "1", "sure": "y"})
     assert first_email not in {s.registration.email for s in _result(app).seats}
     for entry in _audit(app, "draw.declined") + _audit(app, "draw.accepted"):
         assert set(entry) == {"reference", "by"}

@@ -123,3 +123,31 @@ def test_observer_reads_the_quotas_without_fields(client, world, app, pool) -> N
     page = client.get(URL).text
     assert "Walcheren" in page
     assert 'name="min_' not in page and 'name="share_' not in page
+
+
+def _import(organiser, data: str):
+    return organiser.post(
+        URL + "/import",
+        data={"file": (io.BytesIO(data.encode()), "cbs.csv")},
+        follow_redirects=True,
+    )
+
+
+def test_population_figures_with_a_duplicate_row_are_refused_with_the_row(
+    organiser, app, pool
+) -> None:
+    """#12.8: a value twice in the file (the last one used to win) is refused by its row."""
+    data = "category,value,share\nleeftijd,16-34,25\nleeftijd,35-64,50\nleeftijd,16-34,20\n"
+    page = _import(organiser, data).text
+    assert "Rij 4, kolom “value”: Deze waarde komt twee keer voor." in page
+    assert _lines(app)["leeftijd:16-34"].share == 0.3  # nothing changed
+
+
+def test_population_figures_above_a_hundred_percent_are_refused_with_the_row(
+    organiser, app, pool
+) -> None:
+    """#12.8: shares of one category adding to 140% are refused by the row that tips it."""
+    data = "category,value,share\nleeftijd,16-34,40\nleeftijd,35-64,60\nleeftijd,65+,40\n"
+    page = _import(organiser, data).text
+    assert "Rij 4, kolom “share”" in page and "140" in page
+    assert _lines(app)["leeftijd:16-34"].share == 0.3

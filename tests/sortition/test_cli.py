@@ -377,3 +377,71 @@ def test_the_command_line_imports_no_solver_before_it_solves() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert completed.stdout.strip() == "[]"
+
+
+# --- #12.10: clear messages instead of tracebacks, a time limit that holds -------------------
+
+
+@pytest.mark.parametrize("where", ["file", "unwritable"])
+def test_out_that_cannot_be_a_directory_is_refused_before_solving(
+    files: dict[str, Path], fake_engine: None, where: str, capsys
+) -> None:
+    if where == "file":
+        files["out"].write_text("already here\n")
+        expected = "is a file, not a directory"
+    else:
+        files["out"] = Path("/proc/no-such-dir/out")
+        expected = "cannot be created"
+    assert main(select_args(files, "--seed", "s")) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: --out") and expected in err
+    assert "Traceback" not in err
+
+
+@pytest.mark.parametrize("limit", ["-1", "0", "nan"])
+def test_time_limit_must_be_positive(files: dict[str, Path], limit: str, capsys) -> None:
+    assert main(select_args(files, "--time-limit", limit)) == 1
+    assert "--time-limit must be a number of seconds above 0" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("content", [b"\x00" * 100, b"PK\x03\x04" + b"\x00" * 60])
+def test_a_binary_people_file_is_named_as_such(
+    files: dict[str, Path], content: bytes, capsys
+) -> None:
+    files["people"].write_bytes(content)
+    assert main(select_args(files)) == 1
+    err = capsys.readouterr().err
+    assert "not a CSV file" in err and "empty" not in err and "no people" not in err
+
+
+def test_the_time_limit_counts_from_the_start_and_stops_a_solver_that_ignores_it(
+    files: dict[str, Path], monkeypatch, capsys
+) -> None:
+    """A solver that does not return in time is stopped at the limit, with a message."""
+    import time as clock
+
+    def stuck(instance, **options):  # noqa: ANN001, ANN202
+        clock.sleep(30)
+
+    monkeypatch.setattr(sortition.cli, "find_distribution", stuck)
+    started = clock.monotonic()
+    assert main(select_args(files, "--time-limit", "1.5")) == 4
+    assert clock.monotonic() - started < 1.5 * 1.1 + 0.5
+    err = capsys.readouterr().err
+    assert "time limit of 1.5 s" in err and "nothing was written" in err
+    assert not files["out"].exists() or not (files["out"] / "report.json").exists()
+
+
+def test_the_solver_gets_what_is_left_of_the_time_limit(
+    files: dict[str, Path], fake_engine: None, monkeypatch, capsys
+) -> None:
+    real = sortition.cli.find_distribution
+    seen = files["out"].parent / "time_limit.txt"  # the solver runs in a child process
+
+    def spy(instance, **options):  # noqa: ANN001, ANN202
+        seen.write_text(str(options["time_limit"]))
+        return real(instance, **options)
+
+    monkeypatch.setattr(sortition.cli, "find_distribution", spy)
+    assert main(select_args(files, "--seed", "s", "--time-limit", "20")) == 0
+    assert 0 < float(seen.read_text()) < 20 * 0.95

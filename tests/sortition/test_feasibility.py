@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from sortition_helpers import (
     all_feasible_panels,
+    feasible_panels,
     make_instance,
     two_category_people,
 )
@@ -71,9 +72,48 @@ def assert_smallest_relaxation(instance: Instance) -> Diagnosis:
         # mins go down, maxes go up
         assert (relaxation.new < relaxation.old) == (relaxation.bound == "min")
         assert relaxation.new >= 0
-    assert check(relaxed(instance, diagnosis)).feasible
-    assert total_change(diagnosis) == min_total_change(instance)
+    after = check(relaxed(instance, diagnosis))
+    assert after.feasible
+    # The smallest change after which everyone can be on some panel (#11.4); the plain
+    # smallest change when it already does, or when no change can.
+    assert total_change(diagnosis) >= min_total_change(instance)
+    if after.forced_out:
+        assert total_change(diagnosis) == min_total_change(instance)
+        assert set(diagnosis.excluded_after_relaxation) == set(after.forced_out)
+    else:
+        assert diagnosis.excluded_after_relaxation == ()
+        assert not includes_everyone_with_less(instance, total_change(diagnosis))
     return diagnosis
+
+
+def includes_everyone_with_less(instance: Instance, total: int) -> bool:
+    """Whether quotas moved by fewer than ``total`` seats let everyone be on some panel."""
+    quotas = instance.quotas
+    k = instance.panel_size
+    room = [int(v) for v in quotas.lower] + [k - int(v) for v in quotas.upper]
+    panels = [list(p) for p in feasible_panels(Instance(instance.pool, quotas.with_bounds(
+        [0] * quotas.n_rows, [k] * quotas.n_rows), k), limit=10_000)]  # fmt: skip
+    incidence = instance.incidence.astype(np.int64)
+    counts = [incidence[:, p].sum(axis=1) for p in panels]
+    for moved in range(total):
+        for slack in _compositions(moved, room):
+            lower = quotas.lower - np.array(slack[: quotas.n_rows])
+            upper = quotas.upper + np.array(slack[quotas.n_rows :])
+            fitting = [p for p, c in zip(panels, counts, strict=True)
+                       if np.all(c >= lower) and np.all(c <= upper)]  # fmt: skip
+            if fitting and set().union(*fitting) == set(range(instance.pool.size)):
+                return True
+    return False
+
+
+def _compositions(total: int, room: list[int]) -> list[list[int]]:
+    """Every way to share ``total`` over the slots, each at most its ``room``."""
+    if not room:
+        return [[]] if total == 0 else []
+    found = []
+    for first in range(min(total, room[0]) + 1):
+        found += [[first, *rest] for rest in _compositions(total - first, room[1:])]
+    return found
 
 
 # f-y x3 and m-o x3, panel of 3: women need >= 2 and old >= 2 are each possible alone,
@@ -254,3 +294,54 @@ def test_panel_larger_than_pool() -> None:
     with pytest.raises(InputError) as raised:
         make_instance(COMBINATION_PEOPLE, COMBINATION_QUOTAS, 7)
     assert raised.value.code == "panel_larger_than_pool"
+
+
+# --- #11.4: the suggested relaxation keeps everyone's chance above zero where it can ------
+
+
+def _prefer_not_instance() -> Instance:
+    """Panel of 10: man 5–6, vrouw 6–6 but only 5 women, 'onbekend' (prefer not) 0–10.
+
+    The smallest relaxation (vrouw min 6 → 5) makes the minimums add up to 10: the three
+    people who preferred not to say could then never be drawn.
+    """
+    people = [{"id": f"m{i}", "geslacht": "man"} for i in range(8)]
+    people += [{"id": f"v{i}", "geslacht": "vrouw"} for i in range(5)]
+    people += [{"id": f"o{i}", "geslacht": "onbekend"} for i in range(3)]
+    return make_instance(
+        people,
+        [("geslacht", "man", 5, 6), ("geslacht", "vrouw", 6, 6), ("geslacht", "onbekend", 0, 10)],
+        10,
+    )
+
+
+def test_the_suggested_relaxation_gives_everyone_a_chance() -> None:
+    instance = _prefer_not_instance()
+    diagnosis = check(instance)
+    assert not diagnosis.feasible
+    after = relaxed(instance, diagnosis)
+    result = find_distribution(after)
+    assert min(result.probabilities) > 0.01
+    assert diagnosis.excluded_after_relaxation == ()
+    # Still as small as a relaxation that includes everyone can be: two seats move.
+    moved = sum(abs(r.old - r.new) for r in diagnosis.relaxations)
+    assert moved == 2
+
+
+def test_when_no_relaxation_can_include_everyone_the_left_out_are_named() -> None:
+    people = [{"id": f"m{i}", "geslacht": "man"} for i in range(8)]
+    people += [{"id": f"v{i}", "geslacht": "vrouw"} for i in range(5)]
+    people += [{"id": f"o{i}", "geslacht": "onbekend"} for i in range(3)]
+    q = Quotas(
+        (
+            # The organiser allows the women's minimum to go down by one, no more.
+            Quota("geslacht", "man", 5, 6, min_flex=5, max_flex=6),
+            Quota("geslacht", "vrouw", 6, 6, min_flex=5, max_flex=6),
+            Quota("geslacht", "onbekend", 0, 10, min_flex=0, max_flex=10),
+        )
+    )
+    pool = Pool.from_rows([p["id"] for p in people], people, q)
+    diagnosis = check(Instance(pool, q, 10))
+    assert [str(r) for r in diagnosis.relaxations] == ["geslacht vrouw: min 6 → 5"]
+    excluded = {pool.ids[i] for i in diagnosis.excluded_after_relaxation}
+    assert excluded == {"o0", "o1", "o2"}
